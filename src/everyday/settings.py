@@ -1,0 +1,188 @@
+"""Every hub setting, with its default and help text, in one place.
+
+A hub is configured by ``everyday.toml`` in the hub directory. Values come from, in
+order of precedence (later wins): the defaults below, the config file, environment
+variables ``EVERYDAY_<SECTION>_<NAME>`` (e.g. ``EVERYDAY_FETCH_TIMEOUT=5``), then CLI
+flags. Settings are passed in to the stages that need them; there is no global.
+``docs/settings.md`` documents each one and a test checks it stays in step.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+CONFIG_NAME = "everyday.toml"
+
+
+def _opt(default: Any, help: str) -> Any:  # noqa: A002 - "help" reads best here
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class SiteSettings:
+    """What the hub is and where it is published."""
+
+    title: str = _opt("A.I. Every Day", "Hub title, used in pages, feeds and the newsletter.")
+    url: str = _opt("https://example.org", "Scheme and host the static site is served from.")
+    baseurl: str = _opt("", "Path prefix of the site under `url`, e.g. `/ai`.")
+    web_url: str = _opt("https://example.org", "Public web address of the hub's pages.")
+    locale: str = _opt("en-us", "Locale written into API items.")
+    topic: str = _opt("AI", "Root topic: every record carries it.")
+    page_size: int = _opt(20, "Items per page of the JSON API and site lists.")
+    publish_threshold: int = _opt(60, "A record is published when heat >= this.")
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """How politely and defensively everyday downloads."""
+
+    user_agent: str = _opt(
+        "everyday/0.1 (+https://github.com/everyday-cc/everyday; news hub bot)",
+        "User-Agent sent with every request and matched against robots.txt.",
+    )
+    timeout: float = _opt(20.0, "Seconds to wait for connect and for each read.")
+    max_body_bytes: int = _opt(10_000_000, "Largest response body accepted (bytes on the wire).")
+    max_decompressed_bytes: int = _opt(
+        30_000_000, "Largest body after gzip/deflate/brotli decoding (gzip bomb guard)."
+    )
+    max_redirects: int = _opt(5, "Redirect hops followed before giving up.")
+    retries: int = _opt(2, "Retries after a timeout, 429 or 5xx, with exponential backoff.")
+    backoff: float = _opt(0.5, "First backoff delay in seconds; doubles on each retry.")
+    max_retry_after: float = _opt(60.0, "Longest Retry-After honoured inline (seconds).")
+    per_host: int = _opt(2, "Concurrent requests to one host.")
+    concurrency: int = _opt(16, "Concurrent requests overall.")
+    respect_robots: bool = _opt(True, "Obey robots.txt for article pages and feeds.")
+    allow_private: bool = _opt(
+        False,
+        "Allow loopback/private/link-local addresses. Off by default (SSRF guard); "
+        "the demo and the tests turn it on for 127.0.0.1.",
+    )
+
+
+@dataclass(frozen=True)
+class CollectSettings:
+    """What a pass collects."""
+
+    interval: int = _opt(1800, "Default seconds between two polls of a source.")
+    min_interval: int = _opt(300, "Shortest poll interval adaptive scheduling may choose.")
+    max_interval: int = _opt(86400, "Longest poll interval (also the cap for backing off errors).")
+    max_items_per_source: int = _opt(100, "Newest items taken from one feed per pass.")
+    max_age_days: int = _opt(30, "Items older than this are skipped.")
+    fetch_pages: bool = _opt(True, "Download each article page for text, image and metadata.")
+    cache_images: bool = _opt(True, "Download lead images to read their size and cache them.")
+    excerpt_length: int = _opt(300, "Longest excerpt, cut at a word boundary with ' ...'.")
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """Where records and the index live."""
+
+    backend: str = _opt("sqlite", "Index backend: `sqlite` (embedded) or `postgresql`.")
+    database: str = _opt(".everyday/everyday.db", "SQLite file, relative to the hub directory.")
+    dsn: str = _opt("", "PostgreSQL connection string when backend = postgresql.")
+    news_dir: str = _opt("_news", "Folder of record files, relative to the hub directory.")
+    assets_dir: str = _opt("assets/images", "Folder of cached images, relative to the hub.")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings of one hub."""
+
+    site: SiteSettings = field(default_factory=SiteSettings)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    collect: CollectSettings = field(default_factory=CollectSettings)
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    sources: tuple[str, ...] = ()
+    hub_dir: Path = field(default=Path("."), compare=False)
+
+    def path(self, relative: str) -> Path:
+        """Resolve a hub-relative setting (database, news_dir, ...) to a path."""
+        return self.hub_dir / relative
+
+
+SECTIONS = {
+    "site": SiteSettings,
+    "fetch": FetchSettings,
+    "collect": CollectSettings,
+    "storage": StorageSettings,
+}
+
+
+def _coerce(value: Any, default: Any, where: str) -> Any:
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+            return value.lower() in {"1", "true", "yes", "on"}
+        raise ConfigError(f"{where}: expected true or false, got {value!r}")
+    if isinstance(default, int) and not isinstance(default, bool):
+        try:
+            return int(value)
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"{where}: expected a whole number, got {value!r}") from e
+    if isinstance(default, float):
+        try:
+            return float(value)
+        except (TypeError, ValueError) as e:
+            raise ConfigError(f"{where}: expected a number, got {value!r}") from e
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: expected text, got {value!r}")
+    return value
+
+
+def _section(cls: type, data: dict[str, Any], env: dict[str, str], name: str) -> Any:
+    known = {f.name: f for f in fields(cls)}
+    unknown = set(data) - set(known)
+    if unknown:
+        raise ConfigError(f"[{name}]: unknown setting(s) {', '.join(sorted(unknown))}")
+    values = {}
+    for key, f in known.items():
+        default = f.default
+        env_key = f"EVERYDAY_{name.upper()}_{key.upper()}"
+        if env_key in env:
+            values[key] = _coerce(env[env_key], default, env_key)
+        elif key in data:
+            values[key] = _coerce(data[key], default, f"[{name}] {key}")
+    return cls(**values)
+
+
+def load_settings(hub_dir: Path | str, env: dict[str, str] | None = None) -> Settings:
+    """Read ``everyday.toml`` of a hub, apply environment overrides, and validate.
+
+    Raises:
+        ConfigError: the file is missing, is not valid TOML, or holds a bad value.
+    """
+    hub = Path(hub_dir)
+    env = dict(os.environ) if env is None else env
+    path = hub / CONFIG_NAME
+    if not path.is_file():
+        raise ConfigError(f"{path}: not a hub (no {CONFIG_NAME}); create one with `everyday init`")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: {e}") from e
+    return settings_from_dict(data, hub, env)
+
+
+def settings_from_dict(data: dict[str, Any], hub: Path, env: dict[str, str] | None = None) -> Settings:
+    """Build settings from parsed TOML data (see :func:`load_settings`)."""
+    env = {} if env is None else env
+    unknown = set(data) - set(SECTIONS) - {"sources"}
+    if unknown:
+        raise ConfigError(f"unknown section(s) {', '.join(sorted(unknown))}")
+    parts = {name: _section(cls, data.get(name, {}), env, name) for name, cls in SECTIONS.items()}
+    sources = data.get("sources", {}).get("urls", [])
+    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+        raise ConfigError("[sources] urls: expected a list of URLs")
+    return Settings(**parts, sources=tuple(sources), hub_dir=hub)
+
+
+def with_overrides(settings: Settings, section: str, **values: Any) -> Settings:
+    """Return settings with some values of one section replaced (CLI flags, tests)."""
+    return replace(settings, **{section: replace(getattr(settings, section), **values)})
