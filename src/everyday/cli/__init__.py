@@ -1,0 +1,66 @@
+"""The ``everyday`` command: a thin layer over library calls.
+
+Exit codes (also in ``docs/cli.md``):
+
+    0  done (a pass may still have skipped articles or failed sources: see the summary)
+    1  done, but something needs attention: records with problems, or every source failed
+    2  usage error (bad flag or argument)
+    3  configuration error (not a hub, bad everyday.toml)
+    4  storage error (database unreadable or locked)
+    5  any other everyday error
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from ..errors import ConfigError, EverydayError, StoreError
+from .output import console, setup_logging
+
+EXIT_ATTENTION, EXIT_CONFIG, EXIT_STORE, EXIT_OTHER = 1, 3, 4, 5
+
+
+class EverydayGroup(click.Group):
+    """Turns everyday's own errors into one clear line and a meaningful exit code."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as e:
+            _fail(e, EXIT_CONFIG)
+        except StoreError as e:
+            _fail(e, EXIT_STORE)
+        except EverydayError as e:
+            _fail(e, EXIT_OTHER)
+        return None
+
+
+def _fail(error: Exception, code: int) -> None:
+    console.print(f"[bold red]error:[/] {error}", highlight=False)
+    logging.getLogger("everyday").debug("command failed", exc_info=error)
+    sys.exit(code)
+
+
+@click.group(cls=EverydayGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.version_option(package_name="everyday")
+def cli(verbose: int) -> None:
+    """everyday: collect, enrich, store and publish a curated topic news hub.
+
+    \b
+    Start with the demo (no internet needed):
+        everyday demo
+    Or make your own hub:
+        everyday init myhub && cd myhub && everyday run
+    """
+    setup_logging(verbose)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    from . import records, run, sources  # noqa: F401  (registers the commands)
+
+    cli(prog_name="everyday")

@@ -1,0 +1,82 @@
+"""Console, logging and the progress bar shared by the commands."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..pipeline import Events
+from ..summary import RunSummary
+
+console = Console(stderr=False, highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def setup_logging(verbose: int) -> None:
+    """Errors only by default; ``-v`` shows info, ``-vv`` debug, on stderr."""
+    level = {0: logging.ERROR, 1: logging.INFO}.get(verbose, logging.DEBUG)
+    handler = RichHandler(console=err_console, show_path=False, rich_tracebacks=False)
+    root = logging.getLogger("everyday")
+    root.handlers[:] = [handler]
+    root.setLevel(min(level, logging.INFO))
+    handler.setLevel(level)
+    root.propagate = False
+
+
+def log_to_file(path: Path) -> None:
+    """Keep an info-level log of every pass in the hub (``.everyday/everyday.log``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setLevel(logging.INFO)
+    logging.getLogger("everyday").addHandler(handler)
+
+
+@contextmanager
+def progress_events(enabled: bool = True) -> Iterator[Events]:
+    """A progress bar with one row for sources and one for articles, fed by pass events."""
+    if not enabled:
+        yield lambda kind, data: None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def on_event(kind: str, data: dict[str, object]) -> None:
+            if kind in ("sources", "articles"):
+                tasks[kind] = bar.add_task(f"{kind:>8}", total=int(str(data["total"])))
+            elif kind == "source_done" and "sources" in tasks:
+                bar.advance(tasks["sources"])
+            elif kind == "article_done" and "articles" in tasks:
+                bar.advance(tasks["articles"])
+
+        yield on_event
+
+
+def print_summary(summary: RunSummary, news_dir: Path) -> None:
+    """The end-of-pass report: numbers first, then each failure once with its reason."""
+    c = summary.counts()
+    console.print(
+        f"[bold]{c['new']} new[/], {c['updated']} updated, {c['skipped']} skipped "
+        f"from {c['sources_polled']} sources ({c['sources_unchanged']} unchanged, "
+        f"{c['sources_failed']} failed)"
+    )
+    if summary.sources_failed:
+        table = Table("failed source", "reason", title="Sources that failed", title_justify="left")
+        for url, reason in sorted(summary.sources_failed.items()):
+            table.add_row(url, reason)
+        console.print(table)
+    if summary.skipped:
+        table = Table("skipped article", "reason", title="Articles skipped", title_justify="left")
+        for url, reason in sorted(summary.skipped.items()):
+            table.add_row(url, reason)
+        console.print(table)
+    console.print(f"records: {news_dir}")

@@ -1,0 +1,208 @@
+"""Turn an article page's HTML into a :class:`~everyday.models.Page`: main text plus metadata.
+
+The HTML is parsed once (with trafilatura's own loader, so the tree is exactly the one
+trafilatura would build) and the tree is handed to both :func:`read_metadata` and
+:func:`trafilatura.bare_extraction`; trafilatura copies a tree it is given, so the metadata
+reader still sees the untouched page. trafilatura runs with precision favoured, no
+comments, no images/links and ``with_metadata=False``: our reader covers titles and dates
+without htmldate's slower heuristics.
+
+Input rules (decided here, relied on by the pipeline):
+
+* ``bytes`` are decoded as browsers do: BOM > ``encoding`` argument (the HTTP charset) >
+  ``<meta charset>`` / ``<?xml encoding?>`` > UTF-8 > windows-1252 (WHATWG maps
+  ISO-8859-1 and ASCII labels to windows-1252).
+* Input longer than :data:`MAX_HTML_SIZE` (5 MB; chars for ``str``, bytes for ``bytes``) is
+  cut there before parsing: article text sits near the top and libxml2's time grows with
+  size. The fetch seam caps bodies at 10 MB, so the cut only bites on freak pages.
+* Empty, whitespace-only or tag-less input gives a Page with empty text (nothing to say,
+  not an error).
+* Clearly binary input (PDF, images, archives, NUL bytes in the first KB) raises
+  :class:`~everyday.errors.ParseError`: the fetcher handed over something that is not a page,
+  which the caller should record against the source rather than store as an empty article.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+from urllib.parse import urlsplit
+
+import lxml.html
+import trafilatura
+
+from ..errors import ParseError
+from ..models import Page
+from .metadata import read_metadata
+
+log = logging.getLogger(__name__)
+
+MAX_HTML_SIZE = 5_000_000
+# One place for trafilatura's options: bench/bench_extract.py times the same call.
+TRAFILATURA_OPTIONS: dict[str, object] = {
+    "favor_precision": True,
+    "include_comments": False,
+    "include_tables": True,
+    "include_images": False,
+    "include_links": False,
+    "with_metadata": False,
+    "deduplicate": False,
+    # <template> content is inert in browsers but trafilatura reads it as prose.
+    "prune_xpath": ["//template"],
+}
+# PDF, PNG, GIF, JPEG, ZIP/Office, gzip (the fetch seam decodes Content-Encoding), RIFF/WebP.
+_BINARY_MAGIC = (
+    b"%PDF-",
+    b"\x89PNG",
+    b"GIF8",
+    b"\xff\xd8\xff",
+    b"PK\x03\x04",
+    b"\x1f\x8b",
+    b"RIFF",
+)
+_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
+_XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""")
+# WHATWG Encoding Standard: labels browsers read as a superset encoding.
+_ENCODING_ALIASES = {
+    "iso-8859-1": "cp1252", "iso8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252",
+    "l1": "cp1252", "ascii": "cp1252", "us-ascii": "cp1252", "iso_8859-1": "cp1252",
+    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030",
+    "utf-16": "utf-8", "utf-16le": "utf-8", "utf-16be": "utf-8",  # a meta can't say UTF-16
+}  # fmt: skip
+_SECOND_LEVEL = frozenset({"co", "com", "net", "org", "gov", "ac", "edu", "ne", "or", "go"})
+
+
+def extract_page(html: str | bytes, url: str, encoding: str | None = None) -> Page:
+    """Extract the main text and metadata of an article page.
+
+    Args:
+        html: the page markup, decoded or raw bytes.
+        url: the final URL the page was fetched from (after redirects).
+        encoding: charset from the HTTP Content-Type header, used for ``bytes`` only.
+
+    Returns:
+        A :class:`Page`; ``text`` is ``""`` when no article text was found.
+
+    Raises:
+        ParseError: the input is binary (PDF, image, archive), not HTML.
+    """
+    markup = decode_html(html, encoding) if isinstance(html, bytes) else _check_text(html)
+    if len(markup) > MAX_HTML_SIZE:
+        log.info("page cut url=%s chars=%d cap=%d", url, len(markup), MAX_HTML_SIZE)
+        markup = markup[:MAX_HTML_SIZE]
+    if "<" not in markup:
+        return Page(url=url)
+    tree = trafilatura.load_html(markup)
+    if tree is None:
+        log.debug("not a parsable page url=%s", url)
+        return Page(url=url)
+    meta = read_metadata(tree, url)
+    text = _main_text(tree, url)
+    return Page(
+        url=url,
+        title=meta.title,
+        description=meta.description,
+        text=text,
+        canonical_url=choose_canonical(meta.canonical_candidates, url),
+        image_url=meta.image_url,
+        site_name=meta.site_name,
+        published=meta.published,
+        modified=meta.modified,
+        authors=meta.authors,
+        language=meta.language,
+        amp_url=meta.amp_url,
+    )
+
+
+def _main_text(tree: lxml.html.HtmlElement, url: str) -> str:
+    try:
+        document = trafilatura.bare_extraction(tree, url=url, **TRAFILATURA_OPTIONS)  # type: ignore[arg-type]
+    except (ValueError, TypeError, RecursionError) as e:  # trafilatura's own guards leak these
+        log.warning("text extraction failed url=%s error=%s", url, e)
+        return ""
+    text = getattr(document, "text", None) if document is not None else None
+    return text.strip() if isinstance(text, str) else ""
+
+
+def choose_canonical(candidates: tuple[str, ...] | list[str], fetched_url: str) -> str | None:
+    """The first candidate that is a plausible canonical of ``fetched_url``, else None."""
+    return next((c for c in candidates if is_sensible_canonical(c, fetched_url)), None)
+
+
+def is_sensible_canonical(candidate: str, fetched_url: str) -> bool:
+    """True for an http(s) URL on the same site that is not the home page of an article.
+
+    Cross-site canonicals are refused: the seed's webUrl/originalUrl mismatches
+    (beckershospitalreview.com -> pwc.com) are resolution errors, and a canonical to
+    the home page is a common CMS misconfiguration that would merge every article.
+    """
+    try:
+        cand, fetched = urlsplit(candidate), urlsplit(fetched_url)
+    except ValueError:
+        return False
+    if cand.scheme not in ("http", "https") or not cand.hostname:
+        return False
+    if fetched.hostname and site_of(cand.hostname) != site_of(fetched.hostname):
+        return False
+    return not (_is_home(cand.path, cand.query) and not _is_home(fetched.path, fetched.query))
+
+
+def site_of(host: str) -> str:
+    """Approximate registrable domain: last two labels, three under ``co.uk``-style suffixes."""
+    labels = host.lower().rstrip(".").removeprefix("www.").split(".")
+    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL else 2
+    return ".".join(labels[-keep:])
+
+
+def _is_home(path: str, query: str) -> bool:
+    return not query and re.fullmatch(r"/?([a-z]{2}([-_][a-z]{2})?/?)?", path.lower()) is not None
+
+
+def decode_html(data: bytes, encoding: str | None = None) -> str:
+    """Decode page bytes as a browser would (see the module docstring for the order).
+
+    Raises:
+        ParseError: the bytes are a known binary format or hold NUL bytes.
+    """
+    head = data[:1024]
+    if head.startswith(_BINARY_MAGIC) or (b"\x00" in head and not head.startswith(_UTF16_BOMS)):
+        raise ParseError(f"not HTML: binary content starting {data[:8]!r}")
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(name, errors="replace")
+    sniff = data[:4096]
+    declared = _XML_ENCODING.search(sniff) or _CHARSET.search(sniff)
+    for label in (encoding, declared.group(1).decode("ascii") if declared else None, "utf-8"):
+        name = _codec(label)
+        if name:
+            try:
+                return data.decode(name)
+            except UnicodeDecodeError:
+                log.debug("charset mismatch declared=%s", label)
+    return data.decode("cp1252", errors="replace")
+
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def _codec(label: str | None) -> str | None:
+    if not label:
+        return None
+    label = label.strip().lower()
+    label = _ENCODING_ALIASES.get(label, label)
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def _check_text(markup: str) -> str:
+    if "\x00" in markup[:1024] or markup.startswith("%PDF-"):
+        raise ParseError("not HTML: binary content in text input")
+    return markup

@@ -1,0 +1,294 @@
+"""The recipe: one pass of a hub, from due sources to stored records.
+
+    poll due sources (conditional GET) -> parse feeds -> pick new entries
+    -> fetch each page -> extract -> merge with the feed entry -> canonical URL
+    -> lead image (real size, cached) -> build the record -> write file + index
+
+Each step is a call into its stage; this module only orders them, counts what happened
+and makes sure one bad source or article never stops the pass. Files are written before
+the index commits, and the file name is a function of the article alone, so a pass killed
+at any moment leaves at worst a file the next pass rewrites identically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from .enrich.canonical import canonical_url, choose_canonical
+from .enrich.images import cache_name, image_entry, inspect_image
+from .enrich.record import Draft, build_record, publication_date
+from .errors import EverydayError, FetchError, HTTPStatusError, ImageError, ParseError
+from .extract.merge import merge
+from .extract.page import extract_page
+from .fetch.http import Fetcher, decode_text
+from .models import Article, FeedEntry, Image, Record, Source
+from .records.files import atomic_write, read_record, write_record
+from .records.frontmatter import format_record
+from .records.slug import record_filename
+from .settings import Settings
+from .sources.feeds import parse_feed
+from .sources.schedule import PollOutcome, is_due, next_check
+from .store.base import Store
+from .summary import RunSummary
+from .taxonomy import Taxonomy
+
+log = logging.getLogger(__name__)
+
+Events = Callable[[str, dict[str, object]], None]
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+FAILURE_RETRY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Hub:
+    """What a pass works on: settings, taxonomy and the open store."""
+
+    settings: Settings
+    taxonomy: Taxonomy
+    store: Store
+
+    @property
+    def news_dir(self) -> Path:
+        return self.settings.path(self.settings.storage.news_dir)
+
+    @property
+    def image_cache(self) -> Path:
+        return self.settings.path(self.settings.storage.assets_dir) / "cache"
+
+
+def _quiet(kind: str, data: dict[str, object]) -> None:
+    """Default event sink: the CLI passes a progress bar instead."""
+
+
+async def run_pass(
+    hub: Hub,
+    now: datetime | None = None,
+    *,
+    refresh: bool = False,
+    all_sources: bool = False,
+    on_event: Events = _quiet,
+) -> RunSummary:
+    """Poll every due source once and store what is new; never raises for bad input."""
+    now = now or datetime.now(UTC)
+    summary = RunSummary()
+    run_id = hub.store.add_run(now)
+    sync_sources(hub)
+    sources = [s for s in hub.store.get_sources() if not s.paused and (all_sources or is_due(s, now))]
+    on_event("sources", {"total": len(sources)})
+    async with Fetcher(hub.settings.fetch) as fetcher:
+        polls = [poll_source(fetcher, hub, s, now, summary, on_event) for s in sources]
+        batches = await asyncio.gather(*polls)
+        entries = select_entries([e for batch in batches for e in batch], hub, now, refresh, summary)
+        on_event("articles", {"total": len(entries)})
+        jobs = [collect_article(fetcher, hub, e, now, summary) for e in entries]
+        for job in asyncio.as_completed(jobs):
+            found = await job
+            if found is not None:
+                save_article(hub, *found, now=now, summary=summary)
+            on_event("article_done", {})
+    hub.store.set_run(run_id, datetime.now(UTC), summary.counts(), summary.as_dict())
+    return summary
+
+
+def sync_sources(hub: Hub) -> None:
+    """Make sure every source named in the config is in the store (state lives there)."""
+    for url in hub.settings.sources:
+        if hub.store.get_source(url) is None:
+            hub.store.add_source(Source(url=url, interval_seconds=hub.settings.collect.interval))
+
+
+async def poll_source(
+    fetcher: Fetcher, hub: Hub, source: Source, now: datetime, summary: RunSummary, on_event: Events
+) -> list[FeedEntry]:
+    """Fetch one source conditionally and parse it; record the outcome on the source."""
+    entries: list[FeedEntry] = []
+    outcome: PollOutcome
+    if source.kind == "page":  # a single article page: the article fetch does the work
+        hub.store.set_source(next_check(source, now, PollOutcome(ok=True), hub.settings.collect))
+        return [FeedEntry(url=source.url, source_url=source.url)]
+    try:
+        resp = await fetcher.get(source.url, etag=source.etag, last_modified=source.last_modified)
+        if resp.not_modified:
+            summary.sources_unchanged += 1
+            outcome = PollOutcome(ok=True, not_modified=True)
+        else:
+            feed = parse_feed(resp.content, resp.final_url, resp.content_type)
+            entries = list(feed.entries)
+            summary.warnings.extend(f"{source.url}: {w}" for w in feed.warnings)
+            source = replace(source, etag=resp.etag, last_modified=resp.last_modified,
+                             title=feed.title or source.title)
+            dates = tuple(e.published for e in entries if e.published)
+            outcome = PollOutcome(ok=True, new_items=len(entries), entry_dates=dates)
+    except (FetchError, ParseError) as e:
+        reason = f"{type(e).__name__}: {e}"
+        log.warning("source failed url=%s reason=%s", source.url, reason)
+        summary.sources_failed[source.url] = reason
+        retry_after = getattr(e, "retry_after", None)
+        outcome = PollOutcome(ok=False, error=reason, retry_after=retry_after)
+    summary.sources_polled += 1
+    hub.store.set_source(next_check(source, now, outcome, hub.settings.collect))
+    on_event("source_done", {"url": source.url})
+    return entries[: hub.settings.collect.max_items_per_source]
+
+
+def select_entries(
+    entries: list[FeedEntry], hub: Hub, now: datetime, refresh: bool, summary: RunSummary
+) -> list[FeedEntry]:
+    """Drop entries already stored, seen twice this pass, too old, or failed recently."""
+    summary.entries_seen += len(entries)
+    oldest = now - timedelta(days=hub.settings.collect.max_age_days)
+    chosen: dict[str, FeedEntry] = {}
+    for entry in entries:
+        url = canonical_url(entry.url)
+        if url in chosen:
+            continue
+        if entry.published and entry.published < oldest:
+            continue
+        if not refresh and (hub.store.has_url(url) or hub.store.has_url(entry.url)):
+            continue
+        if hub.store.has_recent_failure(url, now, FAILURE_RETRY):
+            continue
+        chosen[url] = entry
+    return list(chosen.values())
+
+
+async def collect_article(
+    fetcher: Fetcher, hub: Hub, entry: FeedEntry, now: datetime, summary: RunSummary
+) -> tuple[Record, FeedEntry, str, tuple[str, ...]] | None:
+    """Fetch, extract and build one article's record; ``None`` (with a reason) if it fails."""
+    try:
+        draft, text, authors = await draft_article(fetcher, hub, entry)
+    except EverydayError as e:
+        reason = _reason(e)
+        summary.skip(entry.url, reason)
+        hub.store.add_failure(canonical_url(entry.url), entry.source_url, reason, now)
+        log.info("article skipped url=%s reason=%s", entry.url, reason)
+        return None
+    record = build_record(draft, hub.taxonomy, hub.settings, now)
+    return record, entry, text, authors
+
+
+def _reason(error: EverydayError) -> str:
+    if isinstance(error, HTTPStatusError):
+        return f"http-{error.status}: {error}"
+    return f"{type(error).__name__}: {error}"
+
+
+async def draft_article(
+    fetcher: Fetcher, hub: Hub, entry: FeedEntry
+) -> tuple[Draft, str, tuple[str, ...]]:
+    """Everything known about one entry: feed data merged with its page, plus the image."""
+    page, final_url = None, entry.url
+    if hub.settings.collect.fetch_pages:
+        resp = await fetcher.get(entry.url, accept="text/html,application/xhtml+xml")
+        final_url = resp.final_url
+        ctype = (resp.content_type or "").lower()
+        if ctype and not ctype.startswith(HTML_TYPES):
+            raise ParseError(f"not an HTML page ({ctype})")
+        page = extract_page(decode_text(resp), final_url)
+    merged = merge(entry, page, final_url)
+    title = (merged.title or "").strip()
+    if not title:
+        raise ParseError("no title in feed or page")
+    web_url = choose_canonical(final_url, merged.canonical_url, None)
+    image = await fetch_image(fetcher, hub, merged.image_url) if merged.image_url else None
+    draft = Draft(
+        original_url=entry.url,
+        web_url=web_url,
+        title=title,
+        description=merged.description,
+        text=merged.text or "",
+        published=merged.published,
+        site_name=merged.site_name,
+        amp_url=merged.amp_url,
+        image=image,
+    )
+    return draft, merged.text or "", tuple(merged.authors or ())
+
+
+async def fetch_image(fetcher: Fetcher, hub: Hub, url: str) -> Image:
+    """Download a lead image once, read its real size and cache it under the hub's assets."""
+    if not hub.settings.collect.cache_images:
+        return image_entry(url, None)
+    try:
+        resp = await fetcher.get(url, accept="image/*")
+        info = inspect_image(resp.content)
+    except (FetchError, ImageError) as e:
+        log.info("image not cached url=%s reason=%s", url, e)
+        return image_entry(url, None)
+    atomic_write(hub.image_cache / cache_name(url, info.ext), resp.content)
+    return image_entry(url, info)
+
+
+def save_article(
+    hub: Hub,
+    record: Record,
+    entry: FeedEntry,
+    text: str,
+    authors: tuple[str, ...],
+    *,
+    now: datetime,
+    summary: RunSummary,
+) -> None:
+    """Write the record file atomically, then index it; an unchanged record writes nothing."""
+    existing = hub.store.get_article(record.web_url) or hub.store.get_article(entry.url)
+    if existing is not None:
+        record = keep_derived(existing.record, record)
+    path = existing.path if existing else claim_path(hub, record)
+    content = format_record(record)
+    fingerprint = hashlib.sha256(content.encode("utf-8")).hexdigest()
+    if existing is not None and existing.fingerprint == fingerprint:
+        return
+    write_record(hub.news_dir, Path(path).name, record)
+    article = Article(
+        record=record,
+        path=path,
+        text=text,
+        authors=authors,
+        source_url=entry.source_url,
+        first_seen=existing.first_seen if existing else now,
+        fingerprint=fingerprint,
+        tags=entry.tags,
+    )
+    aliases = tuple({entry.url, canonical_url(entry.url), record.original_url or entry.url})
+    with hub.store.transaction():
+        hub.store.add_article(article, aliases=aliases)
+    (summary.updated if existing else summary.new).append(record.web_url)
+
+
+def keep_derived(old: Record, new: Record) -> Record:
+    """A re-collected article keeps its first URL and the fields enrichment owns."""
+    return replace(
+        new,
+        original_url=old.original_url or new.original_url,
+        quality=old.quality,
+        heat=old.heat,
+        is_published=old.is_published,
+        related=old.related,
+        secured=old.secured,
+    )
+
+
+def claim_path(hub: Hub, record: Record) -> str:
+    """A free ``_news/<date>-<slug>.md`` for a new record; same-title copies get ``-2``..."""
+    name = record_filename(publication_date(record.published, record.published).date(), record.title)
+    stem = name.removesuffix(".md")
+    for n in range(1, 100):
+        candidate = name if n == 1 else f"{stem}-{n}.md"
+        target = hub.news_dir / candidate
+        if not target.exists() or _same_article(target, record):
+            return f"{hub.settings.storage.news_dir}/{candidate}"
+    raise ParseError(f"too many records named {name}")
+
+
+def _same_article(path: Path, record: Record) -> bool:
+    try:
+        return read_record(path).web_url == record.web_url
+    except EverydayError:
+        return False

@@ -1,0 +1,47 @@
+"""Shared fixtures: the sample newswire on 127.0.0.1 and hubs pointed at it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from everyday.demo.newswire import Newswire
+from everyday.hub import init_hub
+from everyday.settings import Settings, load_settings, with_overrides
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+CORPUS = SHARED / "corpus"
+
+
+@pytest.fixture
+def corpus() -> Path:
+    """The real hubs' data in ../shared/corpus; skipped with a reason when absent."""
+    if not CORPUS.is_dir():
+        pytest.skip(f"../shared/corpus not found at {CORPUS} (only CI and developers have it)")
+    return CORPUS
+
+
+@pytest.fixture
+def newswire() -> Iterator[Newswire]:
+    """A fresh sample newswire on a free loopback port."""
+    with Newswire(port=0) as wire:
+        yield wire
+
+
+@pytest.fixture
+def hub_dir(tmp_path: Path, newswire: Newswire) -> Path:
+    """A new hub whose sources are the newswire's feeds."""
+    return init_hub(tmp_path / "hub", title="Test Hub", sources=list(newswire.feed_urls))
+
+
+def loopback_settings(hub_dir: Path) -> Settings:
+    """The hub's settings with the SSRF guard opened for 127.0.0.1 and quick failures."""
+    settings = load_settings(hub_dir, env={})
+    return with_overrides(settings, "fetch", allow_private=True, retries=1, backoff=0.01, timeout=5.0)
+
+
+@pytest.fixture
+def settings(hub_dir: Path) -> Settings:
+    return loopback_settings(hub_dir)
