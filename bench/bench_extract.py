@@ -30,7 +30,7 @@ from everyday.extract.page import TRAFILATURA_OPTIONS, decode_html, extract_page
 from everyday.models import FeedEntry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from extract_golden import golden_pages  # noqa: E402
+from extract_golden import golden_pages
 
 _PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
 _WORDS = (

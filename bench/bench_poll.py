@@ -44,7 +44,7 @@ def feed_xml(n: int, items: int) -> bytes:
 class Handler(BaseHTTPRequestHandler):
     feeds: dict[str, bytes] = {}
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server API
+    def do_GET(self) -> None:
         body = self.feeds.get(self.path)
         if body is None:
             self.send_response(404)
@@ -84,8 +84,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         hub_dir = init_hub(Path(tmp) / "hub", sources=urls)
         settings = load_settings(hub_dir, env={})
-        settings = with_overrides(settings, "fetch", allow_private=True, per_host=16,
-                                  respect_robots=False)
+        settings = with_overrides(
+            settings, "fetch", allow_private=True, per_host=16, respect_robots=False
+        )
         settings = with_overrides(settings, "collect", fetch_pages=False, cache_images=False)
         for label in ("first pass (stores the items)", "second pass (all 304)"):
             with open_hub(hub_dir, settings) as hub:
@@ -93,8 +94,10 @@ def main() -> None:
                 summary = asyncio.run(run_pass(hub, all_sources=True))
                 elapsed = time.perf_counter() - start
             c = summary.counts()
-            print(f"{label}: {elapsed:.2f} s  new={c['new']} unchanged={c['sources_unchanged']}"
-                  f" failed={c['sources_failed']}")
+            print(
+                f"{label}: {elapsed:.2f} s  new={c['new']} unchanged={c['sources_unchanged']}"
+                f" failed={c['sources_failed']}"
+            )
     server.shutdown()
 
 

@@ -39,7 +39,9 @@ def hub_dir(tmp_path: Path, newswire: Newswire) -> Path:
 def loopback_settings(hub_dir: Path) -> Settings:
     """The hub's settings with the SSRF guard opened for 127.0.0.1 and quick failures."""
     settings = load_settings(hub_dir, env={})
-    return with_overrides(settings, "fetch", allow_private=True, retries=1, backoff=0.01, timeout=5.0)
+    return with_overrides(
+        settings, "fetch", allow_private=True, retries=1, backoff=0.01, timeout=5.0
+    )
 
 
 @pytest.fixture

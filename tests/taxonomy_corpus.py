@@ -34,7 +34,7 @@ class SeedRecord:
         return tuple(self.data.get("topics") or ())
 
 
-def hub_dir(hub: str) -> Path:
+def corpus_hub(hub: str) -> Path:
     """The corpus folder of one seed hub, or skip the test when the corpus is absent."""
     path = CORPUS / hub
     if not (path / "_data" / "topics").is_dir():
@@ -45,7 +45,7 @@ def hub_dir(hub: str) -> Path:
 def seed_records(hub: str) -> list[SeedRecord]:
     """Every ``_news`` record of a corpus hub, front matter parsed."""
     records = []
-    for path in sorted((hub_dir(hub) / "_news").glob("*.md")):
+    for path in sorted((corpus_hub(hub) / "_news").glob("*.md")):
         front = path.read_text(encoding="utf-8").split("---\n", 2)[1]
         records.append(SeedRecord(path, yaml.safe_load(front)))
     return records

@@ -209,8 +209,14 @@ def test_get_outside_context_manager_fails_clearly() -> None:
 # --- concurrency -----------------------------------------------------------------------------
 
 
-def _parallel(srv: FetchTestServer, n: int, **limits: int) -> int:
-    settings = replace(TEST_SETTINGS, timeout=5.0, respect_robots=False, **limits)
+def _parallel(srv: FetchTestServer, n: int, *, per_host: int, concurrency: int) -> int:
+    settings = replace(
+        TEST_SETTINGS,
+        timeout=5.0,
+        respect_robots=False,
+        per_host=per_host,
+        concurrency=concurrency,
+    )
 
     async def go() -> None:
         async with Fetcher(settings) as f:

@@ -76,7 +76,7 @@ def test_rss_served_as_text_html_is_parsed_without_noise() -> None:
 
 
 def test_garbage_bytes_are_a_parse_error() -> None:
-    with pytest.raises(ParseError, match="no entries and no title"):
+    with pytest.raises(ParseError, match="not a usable feed: no entries"):
         parse_feed(b"\x00\x01\x02 definitely not a feed \xff\xfe", URL)
 
 
@@ -327,3 +327,14 @@ def test_normalize_url(href: str, expected: str | None) -> None:
 )
 def test_parse_datetime(text: str, expected: datetime | None) -> None:
     assert parse_datetime(text) == expected
+
+
+def test_broken_feed_cut_before_its_first_item_is_a_parse_error() -> None:
+    body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item><title>Cut'
+    with pytest.raises(ParseError, match="no entries"):
+        parse_feed(body, URL)
+
+
+def test_well_formed_empty_feed_is_fine() -> None:
+    body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet</title></channel></rss>'
+    assert parse_feed(body, URL).entries == ()

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from taxonomy_corpus import HUBS, hub_dir
 
 from everyday.errors import ConfigError
 from everyday.models import Image
 from everyday.taxonomy import Taxonomy, Topic, load_taxonomy
+from taxonomy_corpus import HUBS, corpus_hub
 
 AI_TOPICS = [
     "AI", "Machine Learning", "Computer Vision", "Natural Language Processing", "AI Ethics",
@@ -36,7 +36,7 @@ def orgs_dir(hub: Path) -> Path:
 
 @pytest.mark.corpus
 def test_loads_every_real_ai_topic_in_file_order() -> None:
-    taxonomy = load_taxonomy(hub_dir("ai"), "AI")
+    taxonomy = load_taxonomy(corpus_hub("ai"), "AI")
     assert [t.name for t in taxonomy.topics] == AI_TOPICS
     assert taxonomy.topic("TensorFlow").parent == "Google AI"  # type: ignore[union-attr]
     assert taxonomy.ancestors("TensorFlow") == ("Google AI", "AI")
@@ -46,7 +46,7 @@ def test_loads_every_real_ai_topic_in_file_order() -> None:
 
 @pytest.mark.corpus
 def test_real_topic_fields_are_read() -> None:
-    taxonomy = load_taxonomy(hub_dir("ai"), "AI")
+    taxonomy = load_taxonomy(corpus_hub("ai"), "AI")
     nlp = taxonomy.topic("Natural Language Processing")
     assert nlp is not None
     assert (nlp.id, nlp.shortname, nlp.order) == ("natural-language-processing", "NLP", "03")
@@ -62,7 +62,7 @@ def test_real_topic_fields_are_read() -> None:
 
 @pytest.mark.corpus
 def test_real_organizations_including_the_file_without_md() -> None:
-    taxonomy = load_taxonomy(hub_dir("ai"), "AI")
+    taxonomy = load_taxonomy(corpus_hub("ai"), "AI")
     assert len(taxonomy.organizations) == 15
     guardian = taxonomy.organization("theguardian.com")
     assert guardian is not None and guardian.name == "The Guardian"
@@ -76,7 +76,7 @@ def test_real_organizations_including_the_file_without_md() -> None:
 @pytest.mark.corpus
 @pytest.mark.parametrize("hub", sorted(HUBS))
 def test_every_real_hub_loads_with_valid_parents(hub: str) -> None:
-    taxonomy = load_taxonomy(hub_dir(hub), HUBS[hub])
+    taxonomy = load_taxonomy(corpus_hub(hub), HUBS[hub])
     names = {t.name for t in taxonomy.topics}
     assert HUBS[hub] in names
     assert all(t.parent in names for t in taxonomy.topics if t.parent)
@@ -86,7 +86,7 @@ def test_every_real_hub_loads_with_valid_parents(hub: str) -> None:
 
 @pytest.mark.corpus
 def test_powerapps_taxonomy_dedupes_repeated_keywords() -> None:
-    taxonomy = load_taxonomy(hub_dir("powerapps"), "Power Apps")
+    taxonomy = load_taxonomy(corpus_hub("powerapps"), "Power Apps")
     assert len(taxonomy.topics) == 7
     assert len(taxonomy.organizations) == 70
     model = taxonomy.topic("Model-driven apps")

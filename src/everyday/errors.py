@@ -55,9 +55,12 @@ class TooManyRedirects(FetchError):
 class HTTPStatusError(FetchError):
     """The server answered with an error status that retries did not cure."""
 
-    def __init__(self, message: str, url: str = "", status: int = 0) -> None:
+    def __init__(
+        self, message: str, url: str = "", status: int = 0, retry_after: float | None = None
+    ) -> None:
         super().__init__(message, url)
         self.status = status
+        self.retry_after = retry_after
 
 
 class TimeoutError_(FetchError):  # noqa: N801 - avoid shadowing the builtin

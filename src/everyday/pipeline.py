@@ -79,18 +79,22 @@ async def run_pass(
     summary = RunSummary()
     run_id = hub.store.add_run(now)
     sync_sources(hub)
-    sources = [s for s in hub.store.get_sources() if not s.paused and (all_sources or is_due(s, now))]
+    sources = [
+        s for s in hub.store.get_sources() if not s.paused and (all_sources or is_due(s, now))
+    ]
     on_event("sources", {"total": len(sources)})
     async with Fetcher(hub.settings.fetch) as fetcher:
         polls = [poll_source(fetcher, hub, s, now, summary, on_event) for s in sources]
         batches = await asyncio.gather(*polls)
-        entries = select_entries([e for batch in batches for e in batch], hub, now, refresh, summary)
+        entries = select_entries(
+            [e for batch in batches for e in batch], hub, now, refresh, summary
+        )
         on_event("articles", {"total": len(entries)})
         jobs = [collect_article(fetcher, hub, e, now, summary) for e in entries]
         for job in asyncio.as_completed(jobs):
             found = await job
             if found is not None:
-                save_article(hub, *found, now=now, summary=summary)
+                save_article(hub, *found, now=now, summary=summary, refresh=refresh)
             on_event("article_done", {})
     hub.store.set_run(run_id, datetime.now(UTC), summary.counts(), summary.as_dict())
     return summary
@@ -121,15 +125,22 @@ async def poll_source(
             feed = parse_feed(resp.content, resp.final_url, resp.content_type)
             entries = list(feed.entries)
             summary.warnings.extend(f"{source.url}: {w}" for w in feed.warnings)
-            source = replace(source, etag=resp.etag, last_modified=resp.last_modified,
-                             title=feed.title or source.title)
-            dates = tuple(e.published for e in entries if e.published)
-            outcome = PollOutcome(ok=True, new_items=len(entries), entry_dates=dates)
+            source = replace(
+                source,
+                etag=resp.etag,
+                last_modified=resp.last_modified,
+                title=feed.title or source.title,
+            )
+            for child in feed.sitemaps:  # a sitemap index: poll its sitemaps as sources
+                hub.store.add_source(Source(url=child, kind="sitemap"))
+            dates = tuple(d for e in entries if (d := e.published or e.updated))
+            fresh = sum(not hub.store.has_url(canonical_url(e.url)) for e in entries)
+            outcome = PollOutcome(ok=True, new_items=fresh, entry_dates=dates)
     except (FetchError, ParseError) as e:
         reason = f"{type(e).__name__}: {e}"
         log.warning("source failed url=%s reason=%s", source.url, reason)
         summary.sources_failed[source.url] = reason
-        retry_after = getattr(e, "retry_after", None)
+        retry_after = e.retry_after if isinstance(e, HTTPStatusError) else None
         outcome = PollOutcome(ok=False, error=reason, retry_after=retry_after)
     summary.sources_polled += 1
     hub.store.set_source(next_check(source, now, outcome, hub.settings.collect))
@@ -222,7 +233,12 @@ async def fetch_image(fetcher: Fetcher, hub: Hub, url: str) -> Image:
     except (FetchError, ImageError) as e:
         log.info("image not cached url=%s reason=%s", url, e)
         return image_entry(url, None)
-    atomic_write(hub.image_cache / cache_name(url, info.ext), resp.content)
+    try:
+        hub.image_cache.mkdir(parents=True, exist_ok=True)
+        atomic_write(hub.image_cache / cache_name(url, info.ext), resp.content)
+    except (OSError, EverydayError) as e:
+        log.warning("image cache write failed url=%s reason=%s", url, e)
+        return image_entry(url, None)
     return image_entry(url, info)
 
 
@@ -235,9 +251,17 @@ def save_article(
     *,
     now: datetime,
     summary: RunSummary,
+    refresh: bool = False,
 ) -> None:
     """Write the record file atomically, then index it; an unchanged record writes nothing."""
     existing = hub.store.get_article(record.web_url) or hub.store.get_article(entry.url)
+    if existing is not None and not (refresh and _is_own_url(existing, entry.url)):
+        # Another URL of an article we have (a second feed, a syndicated copy pointing at
+        # its original): remember the URL, keep the record as it is.
+        with hub.store.transaction():
+            hub.store.add_article(existing, aliases=(entry.url, canonical_url(entry.url)))
+        summary.skip(entry.url, f"duplicate: same article as {existing.record.web_url}")
+        return
     if existing is not None:
         record = keep_derived(existing.record, record)
     path = existing.path if existing else claim_path(hub, record)
@@ -262,6 +286,11 @@ def save_article(
     (summary.updated if existing else summary.new).append(record.web_url)
 
 
+def _is_own_url(article: Article, url: str) -> bool:
+    own = {article.record.web_url, article.record.original_url}
+    return url in own or canonical_url(url) in own
+
+
 def keep_derived(old: Record, new: Record) -> Record:
     """A re-collected article keeps its first URL and the fields enrichment owns."""
     return replace(
@@ -277,7 +306,9 @@ def keep_derived(old: Record, new: Record) -> Record:
 
 def claim_path(hub: Hub, record: Record) -> str:
     """A free ``_news/<date>-<slug>.md`` for a new record; same-title copies get ``-2``..."""
-    name = record_filename(publication_date(record.published, record.published).date(), record.title)
+    name = record_filename(
+        publication_date(record.published, record.published).date(), record.title
+    )
     stem = name.removesuffix(".md")
     for n in range(1, 100):
         candidate = name if n == 1 else f"{stem}-{n}.md"

@@ -20,7 +20,7 @@ from .errors import ConfigError
 CONFIG_NAME = "everyday.toml"
 
 
-def _opt(default: Any, help: str) -> Any:  # noqa: A002 - "help" reads best here
+def _opt(default: Any, help: str) -> Any:
     return field(default=default, metadata={"help": help})
 
 
@@ -58,6 +58,11 @@ class FetchSettings:
     per_host: int = _opt(2, "Concurrent requests to one host.")
     concurrency: int = _opt(16, "Concurrent requests overall.")
     respect_robots: bool = _opt(True, "Obey robots.txt for article pages and feeds.")
+    hosts: tuple[str, ...] = _opt(
+        (),
+        "Static name resolution, like curl's --resolve: entries `name=address`, e.g. "
+        "`news.test=127.0.0.1`. The SSRF guard still checks the address.",
+    )
     allow_private: bool = _opt(
         False,
         "Allow loopback/private/link-local addresses. Off by default (SSRF guard); "
@@ -115,10 +120,25 @@ SECTIONS = {
 
 
 def _coerce(value: Any, default: Any, where: str) -> Any:
+    if isinstance(default, tuple):
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: expected a list of text values, got {value!r}")
+        return tuple(value)
     if isinstance(default, bool):
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.lower() in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+        if isinstance(value, str) and value.lower() in {
+            "1",
+            "true",
+            "yes",
+            "on",
+            "0",
+            "false",
+            "no",
+            "off",
+        }:
             return value.lower() in {"1", "true", "yes", "on"}
         raise ConfigError(f"{where}: expected true or false, got {value!r}")
     if isinstance(default, int) and not isinstance(default, bool):
@@ -170,7 +190,9 @@ def load_settings(hub_dir: Path | str, env: dict[str, str] | None = None) -> Set
     return settings_from_dict(data, hub, env)
 
 
-def settings_from_dict(data: dict[str, Any], hub: Path, env: dict[str, str] | None = None) -> Settings:
+def settings_from_dict(
+    data: dict[str, Any], hub: Path, env: dict[str, str] | None = None
+) -> Settings:
     """Build settings from parsed TOML data (see :func:`load_settings`)."""
     env = {} if env is None else env
     unknown = set(data) - set(SECTIONS) - {"sources"}
@@ -198,12 +220,26 @@ def settings_markdown() -> str:
         "`python -m everyday.settings > docs/settings.md`.",
     ]
     for name, cls in SECTIONS.items():
-        lines += ["", f"## [{name}]", "", (cls.__doc__ or "").strip(), "",
-                  "| setting | default | what |", "|---|---|---|"]
+        lines += [
+            "",
+            f"## [{name}]",
+            "",
+            (cls.__doc__ or "").strip(),
+            "",
+            "| setting | default | what |",
+            "|---|---|---|",
+        ]
         for f in fields(cls):
             lines.append(f"| `{f.name}` | `{f.default!r}` | {f.metadata['help']} |")
-    lines += ["", "## [sources]", "", "| setting | default | what |", "|---|---|---|",
-              "| `urls` | `[]` | Feed, sitemap or page URLs to poll (`everyday sources add`). |", ""]
+    lines += [
+        "",
+        "## [sources]",
+        "",
+        "| setting | default | what |",
+        "|---|---|---|",
+        "| `urls` | `[]` | Feed, sitemap or page URLs to poll (`everyday sources add`). |",
+        "",
+    ]
     return "\n".join(lines)
 
 

@@ -36,8 +36,12 @@ def check(directory: Path) -> None:
 
 @records.command("fmt")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--check", "check_only", is_flag=True,
-              help="Only list files not in the canonical layout; exit 1 if any.")
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Only list files not in the canonical layout; exit 1 if any.",
+)
 def fmt(directory: Path, check_only: bool) -> None:
     """Rewrite records in the canonical layout (like a code formatter).
 

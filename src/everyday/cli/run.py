@@ -32,7 +32,10 @@ def parse_every(value: str) -> int:
 
 def hub_option(f):  # type: ignore[no-untyped-def]
     return click.option(
-        "--hub", "hub_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+        "--hub",
+        "hub_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
         help="Hub directory (default: the one containing the current directory).",
     )(f)
 
@@ -42,19 +45,31 @@ def hub_option(f):  # type: ignore[no-untyped-def]
 @click.option("--title", help="Hub title (default: A.I. Every Day).")
 @click.option("--topic", help="Root topic every record carries (default: AI).")
 @click.option("--url", help="Public URL the site will be served from.")
-@click.option("--source", "sources", multiple=True, help="Feed URL to poll (repeatable). "
-              "Without it the hub starts with a list of public AI news feeds.")
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    help="Feed URL to poll (repeatable). "
+    "Without it the hub starts with a list of public AI news feeds.",
+)
 @click.option("--force", is_flag=True, help="Overwrite the config of an existing hub.")
-def init(directory: Path, title: str | None, topic: str | None, url: str | None,
-         sources: tuple[str, ...], force: bool) -> None:
+def init(
+    directory: Path,
+    title: str | None,
+    topic: str | None,
+    url: str | None,
+    sources: tuple[str, ...],
+    force: bool,
+) -> None:
     """Create a hub directory: everyday.toml, a default AI taxonomy and _news/.
 
     \b
     Example:
         everyday init myhub --title "Robotics Daily" --topic Robotics
     """
-    path = init_hub(directory, title=title, topic=topic, url=url,
-                    sources=list(sources) or None, force=force)
+    path = init_hub(
+        directory, title=title, topic=topic, url=url, sources=list(sources) or None, force=force
+    )
     console.print(f"hub created in {path}; next: cd {directory} && everyday run")
 
 
@@ -62,12 +77,14 @@ def resolve_hub(hub_dir: Path | None) -> Path:
     return hub_dir if hub_dir is not None else find_hub(Path.cwd())
 
 
-def run_once(settings: Settings, hub_dir: Path, *, refresh: bool, all_sources: bool,
-             show_progress: bool) -> RunSummary:
+def run_once(
+    settings: Settings, hub_dir: Path, *, refresh: bool, all_sources: bool, show_progress: bool
+) -> RunSummary:
     with open_hub(hub_dir, settings) as hub, progress_events(show_progress) as events:
         summary = asyncio.run(
-            run_pass(hub, datetime.now(UTC), refresh=refresh, all_sources=all_sources,
-                     on_event=events)
+            run_pass(
+                hub, datetime.now(UTC), refresh=refresh, all_sources=all_sources, on_event=events
+            )
         )
     print_summary(summary, hub.news_dir)
     return summary
@@ -83,8 +100,9 @@ def failed_everything(summary: RunSummary) -> bool:
 @click.option("--refresh", is_flag=True, help="Re-fetch articles already stored and update them.")
 @click.option("--all", "all_sources", is_flag=True, help="Poll every source, even if not due.")
 @click.option("--no-progress", is_flag=True, help="No progress bar (logs and summary only).")
-def run(hub_dir: Path | None, every: str | None, refresh: bool, all_sources: bool,
-        no_progress: bool) -> None:
+def run(
+    hub_dir: Path | None, every: str | None, refresh: bool, all_sources: bool, no_progress: bool
+) -> None:
     """Do one full pass: poll due sources, fetch new articles, extract, store records.
 
     \b
@@ -98,8 +116,13 @@ def run(hub_dir: Path | None, every: str | None, refresh: bool, all_sources: boo
     settings = load_settings(hub_dir)
     log_to_file(settings.path(".everyday/everyday.log"))
     while True:
-        summary = run_once(settings, hub_dir, refresh=refresh, all_sources=all_sources,
-                           show_progress=not no_progress and sys.stderr.isatty())
+        summary = run_once(
+            settings,
+            hub_dir,
+            refresh=refresh,
+            all_sources=all_sources,
+            show_progress=not no_progress and sys.stderr.isatty(),
+        )
         if interval is None:
             sys.exit(EXIT_ATTENTION if failed_everything(summary) else 0)
         console.print(f"next pass in {every}; Ctrl-C stops")
@@ -110,10 +133,16 @@ def run(hub_dir: Path | None, every: str | None, refresh: bool, all_sources: boo
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(file_okay=False, path_type=Path),
-                default=Path("everyday-demo"))
-@click.option("--port", type=int, default=8765, show_default=True,
-              help="Port of the sample newswire on 127.0.0.1 (keep it the same between runs).")
+@click.argument(
+    "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("everyday-demo")
+)
+@click.option(
+    "--port",
+    type=int,
+    default=8765,
+    show_default=True,
+    help="Port of the sample newswire on 127.0.0.1 (keep it the same between runs).",
+)
 def demo(directory: Path, port: int) -> None:
     """Run a hub against the bundled sample newswire on 127.0.0.1 (no internet needed).
 
@@ -135,7 +164,7 @@ def demo(directory: Path, port: int) -> None:
         # The newswire lives on 127.0.0.1, which the SSRF guard blocks for real hubs.
         settings = with_overrides(load_settings(directory), "fetch", allow_private=True)
         log_to_file(settings.path(".everyday/everyday.log"))
-        run_once(settings, directory, refresh=False, all_sources=True,
-                 show_progress=sys.stderr.isatty())
+        run_once(
+            settings, directory, refresh=False, all_sources=True, show_progress=sys.stderr.isatty()
+        )
     console.print(f"done: open {directory / settings.storage.news_dir} to read the records")
-

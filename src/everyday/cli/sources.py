@@ -44,7 +44,12 @@ def write_config_sources(hub_dir: Path, urls: list[str]) -> None:
     block = "[sources]\nurls = [\n" + "".join(f"  {_toml_str(u)},\n" for u in urls) + "]\n"
     match = re.search(r"(?ms)^\[sources\]\n.*?(?=^\[|\Z)", text)
     if match:
-        text = text[: match.start()] + block + ("\n" if match.end() < len(text) else "") + text[match.end():]
+        text = (
+            text[: match.start()]
+            + block
+            + ("\n" if match.end() < len(text) else "")
+            + text[match.end() :]
+        )
     else:
         text = text.rstrip("\n") + "\n\n" + block
     tmp = path.with_name(f".{CONFIG_NAME}.tmp")
@@ -83,8 +88,9 @@ def add(hub_dir: Path | None, url: str, kind: str | None) -> None:
     if kind is None:
         kind, url, title = asyncio.run(probe(settings, url))
     with open_hub(hub_dir, settings) as hub:
-        added = hub.store.add_source(Source(url=url, kind=kind, title=title,
-                                            interval_seconds=settings.collect.interval))
+        added = hub.store.add_source(
+            Source(url=url, kind=kind, title=title, interval_seconds=settings.collect.interval)
+        )
         if kind == "feed" and url not in settings.sources:
             write_config_sources(hub_dir, [*settings.sources, url])
     console.print(f"{'added' if added else 'already there'}: {url} ({kind})")
@@ -119,8 +125,15 @@ def list_(hub_dir: Path | None) -> None:
         rows = hub.store.get_sources()
     table = Table("url", "kind", "title", "last check", "next check", "errors", "last error")
     for s in rows:
-        table.add_row(s.url, s.kind, s.title or "", _when(s.last_checked), _when(s.next_check),
-                      str(s.error_count), s.last_error or "")
+        table.add_row(
+            s.url,
+            s.kind,
+            s.title or "",
+            _when(s.last_checked),
+            _when(s.next_check),
+            str(s.error_count),
+            s.last_error or "",
+        )
     console.print(table)
 
 
@@ -138,17 +151,26 @@ def import_opml(hub_dir: Path | None, file: Path) -> None:
     outlines = parse_opml(file.read_bytes())
     urls = [o.xml_url for o in outlines]
     with open_hub(hub_dir, settings) as hub:
-        added = sum(hub.store.add_source(Source(url=o.xml_url, title=o.title,
-                                                interval_seconds=settings.collect.interval))
-                    for o in outlines)
-    write_config_sources(hub_dir, [*settings.sources, *(u for u in urls if u not in settings.sources)])
+        added = sum(
+            hub.store.add_source(
+                Source(url=o.xml_url, title=o.title, interval_seconds=settings.collect.interval)
+            )
+            for o in outlines
+        )
+    write_config_sources(
+        hub_dir, [*settings.sources, *(u for u in urls if u not in settings.sources)]
+    )
     console.print(f"{added} sources added, {len(urls) - added} already there")
 
 
 @sources.command("export-opml")
 @hub_option
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of standard output.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
 def export(hub_dir: Path | None, output: Path | None) -> None:
     """Write the hub's sources as an OPML 2.0 subscription list."""
     hub_dir = resolve_hub(hub_dir)
@@ -162,4 +184,3 @@ def export(hub_dir: Path | None, output: Path | None) -> None:
         console.print(f"wrote {output}")
     else:
         click.echo(text, nl=False)
-

@@ -108,7 +108,8 @@ def url_key(url: str) -> str:
     host = parts.netloc.removeprefix("www.")
     path = parts.path.rstrip("/") or "/"
     query = "&".join(sorted(parts.query.split("&"))) if parts.query else ""
-    return f"{host}{path}" + (f"?{query}" if query else "")
+    fragment = f"#{parts.fragment}" if parts.fragment else ""  # only hash-bangs survive
+    return f"{host}{path}" + (f"?{query}" if query else "") + fragment
 
 
 def choose_canonical(fetched_url: str, rel_canonical: str | None, og_url: str | None) -> str:
@@ -149,24 +150,22 @@ def amp_cache_url(amp_url: str) -> str:
 
 
 def amp_cache_subdomain(host: str) -> str:
-    """The AMP cache's subdomain for a host (the AMP cache's documented algorithm).
+    """The AMP cache's subdomain for a host (amp-toolbox ``createCurlsSubdomain``).
 
-    Decode IDNA, ``-`` → ``--``, ``.`` → ``-``; wrap as ``0-…-0`` when positions 3-4 are
-    ``--`` (a reserved label form); IDNA-encode. When the result is no valid DNS label
-    (over 63 characters), use the base32 SHA-256 of the host instead.
+    Decode IDNA, ``-`` → ``--``, ``.`` → ``-``, wrap as ``0-…-0`` when positions 3-4 are
+    ``--`` (a label form DNS reserves), punycode non-ASCII back. A host without a dot, or
+    whose label would pass 63 characters, gets the base32 SHA-256 of its ASCII form.
     """
-    unicode_host = _unicode_host(host)
-    label = unicode_host.replace("-", "--").replace(".", "-")
+    ascii_host = _ascii_host(host)
+    label = _unicode_host(ascii_host).replace("-", "--").replace(".", "-")
     if label[2:4] == "--":
         label = f"0-{label}-0"
-    try:
-        encoded = idna.encode(label, uts46=True).decode("ascii")
-    except idna.IDNAError:
-        encoded = ""
-    if not encoded or len(encoded) > 63:
-        digest = hashlib.sha256(unicode_host.encode("utf-8")).digest()
+    if not label.isascii():
+        label = "xn--" + label.encode("punycode").decode("ascii")
+    if "." not in ascii_host or len(ascii_host) > 63 or len(label) > 63:
+        digest = hashlib.sha256(ascii_host.encode("ascii", "replace")).digest()
         return base64.b32encode(digest).decode("ascii").rstrip("=").lower()
-    return encoded
+    return label
 
 
 def _is_acceptable(candidate: str, fetched: str) -> bool:

@@ -21,7 +21,14 @@ from ..models import Image
 
 # Pillow raises DecompressionBombError above 2x this; a news lead image never needs more.
 MAX_PIXELS = 60_000_000
-EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "GIF": "gif", "WEBP": "webp", "BMP": "bmp", "AVIF": "avif"}
+EXTENSIONS = {
+    "JPEG": "jpg",
+    "PNG": "png",
+    "GIF": "gif",
+    "WEBP": "webp",
+    "BMP": "bmp",
+    "AVIF": "avif",
+}
 
 
 @dataclass(frozen=True)

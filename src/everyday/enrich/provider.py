@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 LOGO_SIZE = 50
 _MAX_SITE_NAME = 60
+_HOST = re.compile(r"^[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$")
 _URLISH = re.compile(r"^(https?://|www\.)|\.[a-z]{2,}$", re.IGNORECASE)
 
 
@@ -42,8 +43,8 @@ def host_of(url_or_host: str) -> str:
         try:
             host = idna.encode(host, uts46=True).decode("ascii")
         except idna.IDNAError:
-            return host
-    return host
+            return ""
+    return host if _HOST.match(host) or _is_ip(host) else ""
 
 
 def registrable_domain(url_or_host: str) -> str:

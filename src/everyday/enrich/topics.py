@@ -24,7 +24,7 @@ from functools import lru_cache
 from ..taxonomy import Taxonomy, Topic
 
 FIELDS = ("title", "excerpt", "body")
-_WEIGHTS = {"title": 3, "excerpt": 2, "body": 1}
+_WEIGHTS = {"title": 5, "excerpt": 2, "body": 1}  # a title mention outweighs two in the excerpt
 _BODY_SCORE_CAP = 5
 _SEPARATOR = r"[\s\-\u2010\u2011\u2012\u2013]+"
 
@@ -129,8 +129,11 @@ def _find_matches(
     """
     found: list[KeywordMatch] = []
     spans: dict[str, dict[str, set[tuple[int, int]]]] = {}
-    for topic_name, keyword, pattern in _compiled(taxonomy.topics, taxonomy.root):
+    lowered = {name: value.lower() for name, value in fields.items()}
+    for topic_name, keyword, probe, pattern in _compiled(taxonomy.topics, taxonomy.root):
         for field_name in FIELDS:
+            if probe not in lowered[field_name]:
+                continue  # a substring test is far cheaper than the regex, and usually fails
             hits = [m.span() for m in pattern.finditer(fields[field_name])]
             if hits:
                 found.append(KeywordMatch(topic_name, keyword, field_name, len(hits)))
@@ -180,8 +183,13 @@ def _ordered(names: set[str], taxonomy: Taxonomy) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=16)
-def _compiled(topics: tuple[Topic, ...], root: str) -> tuple[tuple[str, str, re.Pattern[str]], ...]:
-    """Compile every keyword once per taxonomy (topics are hashable, so they key the cache)."""
+def _compiled(
+    topics: tuple[Topic, ...], root: str
+) -> tuple[tuple[str, str, str, re.Pattern[str]], ...]:
+    """Compile every keyword once per taxonomy (topics are hashable, so they key the cache).
+
+    Each comes with a probe: a lowercase piece of its first word that any match contains.
+    """
     out = []
     for topic in topics:
         if topic.name == root:
@@ -189,7 +197,8 @@ def _compiled(topics: tuple[Topic, ...], root: str) -> tuple[tuple[str, str, re.
         for keyword in topic.keywords:
             pattern = keyword_pattern(keyword)
             if pattern is not None:
-                out.append((topic.name, keyword, pattern))
+                first = re.split(_SEPARATOR, keyword.strip().lower())[0]
+                out.append((topic.name, keyword, first[:-1] if len(first) > 2 else first, pattern))
     return tuple(out)
 
 

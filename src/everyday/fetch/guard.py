@@ -17,14 +17,14 @@ import logging
 import re
 import socket
 import zlib
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpcore
 
-from ..errors import BlockedURLError, TooLargeError
+from ..errors import BlockedURLError, ConfigError, TooLargeError
 
 log = logging.getLogger(__name__)
 
@@ -137,8 +137,28 @@ def check_url(url: str, policy: AddressPolicy) -> None:
         raise BlockedURLError(f"address {ip} is not public", url)
 
 
+def parse_hosts(entries: Iterable[str]) -> dict[str, IPAddress]:
+    """``["news.test=127.0.0.1"]`` -> ``{"news.test": IPv4Address("127.0.0.1")}``.
+
+    Raises:
+        ConfigError: an entry is not ``name=address`` with a literal IP address.
+    """
+    table: dict[str, IPAddress] = {}
+    for entry in entries:
+        name, _, address = entry.partition("=")
+        try:
+            table[name.strip().lower().rstrip(".")] = ipaddress.ip_address(address.strip())
+        except ValueError as e:
+            raise ConfigError(f"[fetch] hosts: {entry!r} is not name=address") from e
+    return table
+
+
 async def resolve_checked(
-    host: str, port: int, policy: AddressPolicy, timeout: float | None
+    host: str,
+    port: int,
+    policy: AddressPolicy,
+    timeout: float | None,
+    hosts: Mapping[str, IPAddress] | None = None,
 ) -> list[IPAddress]:
     """Resolve ``host`` (in a thread) and return its addresses if the policy allows them all.
 
@@ -151,8 +171,9 @@ async def resolve_checked(
         TimeoutError: resolution took longer than ``timeout``.
     """
     literal = parse_ip_literal(host)
-    if literal is not None:
-        addresses = [literal]
+    pinned = (hosts or {}).get(host.lower().rstrip("."))
+    if literal is not None or pinned is not None:
+        addresses = [literal or pinned]  # type: ignore[list-item]
     else:
         infos = await asyncio.wait_for(
             asyncio.to_thread(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM),
@@ -173,9 +194,15 @@ def _unique(addresses: Iterable[IPAddress]) -> list[IPAddress]:
 class GuardedBackend(httpcore.AsyncNetworkBackend):
     """An httpcore network backend that connects only to addresses the policy allows."""
 
-    def __init__(self, policy: AddressPolicy, inner: httpcore.AsyncNetworkBackend | None = None):
+    def __init__(
+        self,
+        policy: AddressPolicy,
+        inner: httpcore.AsyncNetworkBackend | None = None,
+        hosts: Mapping[str, IPAddress] | None = None,
+    ):
         self._policy = policy
         self._inner = inner or httpcore.AnyIOBackend()
+        self._hosts = dict(hosts or {})
 
     async def connect_tcp(
         self,
@@ -187,7 +214,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         """Resolve and check ``host``, then connect to the first checked address that answers."""
         try:
-            addresses = await resolve_checked(host, port, self._policy, timeout)
+            addresses = await resolve_checked(host, port, self._policy, timeout, self._hosts)
         except TimeoutError as e:
             raise httpcore.ConnectTimeout(f"resolving {host} timed out") from e
         except OSError as e:

@@ -38,9 +38,11 @@ from .guard import (
     ACCEPT_ENCODING,
     AddressPolicy,
     GuardedBackend,
+    IPAddress,
     allow_any_address,
     check_url,
     is_public_address,
+    parse_hosts,
     read_capped,
 )
 from .hosts import HostLimiter, backoff_delay, is_retryable_status, parse_retry_after
@@ -86,10 +88,7 @@ class _Hop:
 def _status_error(
     message: str, url: str, status: int, retry_after: float | None
 ) -> HTTPStatusError:
-    err = HTTPStatusError(message, url, status)
-    # errors.HTTPStatusError has no retry_after field yet; callers read it with getattr.
-    err.retry_after = retry_after  # type: ignore[attr-defined]
-    return err
+    return HTTPStatusError(message, url, status, retry_after)
 
 
 def _content_type(headers: Mapping[str, str]) -> tuple[str | None, str | None]:
@@ -106,7 +105,9 @@ def _content_type(headers: Mapping[str, str]) -> tuple[str | None, str | None]:
     return media.strip().lower() or None, charset
 
 
-def _transport(policy: AddressPolicy, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
+def _transport(
+    policy: AddressPolicy, limits: httpx.Limits, hosts: Mapping[str, IPAddress]
+) -> httpx.AsyncHTTPTransport:
     """An httpx transport whose connections go through :class:`GuardedBackend`."""
     transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
     # httpx has no public hook for the network backend, so swap the pool it built for one
@@ -116,7 +117,7 @@ def _transport(policy: AddressPolicy, limits: httpx.Limits) -> httpx.AsyncHTTPTr
         max_connections=limits.max_connections,
         max_keepalive_connections=limits.max_keepalive_connections,
         keepalive_expiry=limits.keepalive_expiry,
-        network_backend=GuardedBackend(policy),
+        network_backend=GuardedBackend(policy, hosts=hosts),
     )
     return transport
 
@@ -150,7 +151,7 @@ class Fetcher:
         n = s.concurrency
         limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
         self._client = httpx.AsyncClient(
-            transport=_transport(self._policy, limits),
+            transport=_transport(self._policy, limits, parse_hosts(s.hosts)),
             timeout=httpx.Timeout(s.timeout),
             follow_redirects=False,
             trust_env=False,

@@ -85,6 +85,8 @@ def _images(out: list[Problem], path: str, where: str, images: tuple[Image, ...]
         if not img.url.startswith("/"):  # older logos use a site-relative URL
             _url(out, path, f"{field}.url", img.url)
         for name, size in (("width", img.width), ("height", img.height)):
+            if size is None and img.is_cached is False:
+                continue  # not fetched, so its real size is unknown: absent, not guessed
             if size is None or size <= 0:
                 out.append(Problem(path, f"{field}.{name}", "must be a positive integer"))
 

@@ -106,9 +106,10 @@ def _from_feedparser(
     if parsed.get("bozo"):
         warnings.append(_describe_bozo(parsed.get("bozo_exception")))
     entries = _entries(parsed.get("entries", []), url, _authors(feed), warnings)
-    if not entries and not title:
+    if not entries and (not title or parsed.get("bozo")):
+        # An empty but well-formed feed is fine; a broken one that yields nothing is not.
         reason = f" ({warnings[0]})" if warnings else ""
-        raise ParseError(f"{url}: not a usable feed: no entries and no title{reason}")
+        raise ParseError(f"{url}: not a usable feed: no entries{reason}")
     kind = _kind(parsed.get("version") or "", root)
     log.debug("feed parsed url=%s kind=%s entries=%d", url, kind, len(entries))
     return ParsedFeed(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from itertools import pairwise
 from statistics import median
 
 from ..models import Source
@@ -55,7 +56,7 @@ def publishing_interval(dates: tuple[datetime, ...], now: datetime) -> float | N
     distinct = sorted({min(as_utc(d), now) for d in dates}, reverse=True)[:RECENT_ENTRIES]
     if len(distinct) < 2:
         return None
-    gaps = [(newer - older).total_seconds() for newer, older in zip(distinct, distinct[1:])]
+    gaps = [(newer - older).total_seconds() for newer, older in pairwise(distinct)]
     return median(gaps)
 
 

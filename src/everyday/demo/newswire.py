@@ -1,0 +1,486 @@
+"""A local news network on 127.0.0.1: the ``everyday demo`` source and the test fixture.
+
+One stdlib HTTP server in a daemon thread serves eight invented providers under path
+prefixes (``/<provider-slug>/...``), each with its own feed format, page style and icons,
+plus ``/opml.xml``, ``/robots.txt`` and a Google News sitemap. Every response has an ETag
+and ``Last-Modified``; conditional requests get ``304 Not Modified``.
+
+With ``broken=True`` (the default, as in the demo) the network also contains the defects a
+collector must survive: a feed item that 404s, one that is a PDF, one whose image is not an
+image, one behind a redirect, one under a robots-disallowed path, and a truncated feed.
+
+Example::
+
+    with Newswire(broken=False) as wire:
+        httpx.get(wire.feed_urls[0])
+        wire.publish_more(2)  # feeds change, ETags change
+
+Run standalone with ``python -m everyday.demo.newswire --port 8765``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+from . import render
+from .content import (
+    PROVIDER_BY_SLUG,
+    PROVIDERS,
+    ProviderSpec,
+    WireArticle,
+    broken_article,
+    build_articles,
+    default_base,
+)
+
+log = logging.getLogger(__name__)
+
+SITEMAP_PROVIDER = "harborhealth"
+MAX_FEED_ITEMS = 50
+
+
+@dataclass(frozen=True)
+class BrokenItem:
+    """A deliberate defect and what a robust collector is expected to do with it."""
+
+    kind: str  # gone | pdf | bad-image | private | redirect | malformed-feed
+    provider: str
+    url: str
+    expect: str
+
+
+@dataclass(frozen=True)
+class Response:
+    """What the server sends for one path."""
+
+    status: int
+    body: bytes = b""
+    content_type: str = "text/html; charset=utf-8"
+    last_modified: datetime | None = None
+    location: str | None = None
+    etag: str = ""
+
+
+Route = Callable[[], Response]
+
+
+class Newswire:
+    """The sample newswire server; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        base: datetime | None = None,
+        port: int = 0,
+        broken: bool = True,
+        host_mode: bool = True,
+    ) -> None:
+        """Prepare the network; ``base`` anchors article dates (default: now, to the hour)."""
+        self.base = base.astimezone(UTC) if base else default_base()
+        self.port = port
+        self.broken = broken
+        self.host_mode = host_mode
+        self.request_log: list[tuple[str, str, dict[str, str]]] = []
+        self._all = build_articles(self.base)
+        self._published = {a.id for a in self._all if a.stage == 0}
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._routes: dict[str, Route] = {}
+        self.base_url = ""
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Bind 127.0.0.1 (port 0 = any free port) and serve in a daemon thread."""
+        started = time.perf_counter()
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _Handler)
+        self._server.daemon_threads = True
+        self._server.wire = self  # type: ignore[attr-defined]
+        self.port = self._server.server_address[1]
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self._rebuild()
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        log.info(
+            "newswire started url=%s articles=%d broken=%s seconds=%.3f",
+            self.base_url,
+            len(self._published),
+            self.broken,
+            time.perf_counter() - started,
+        )
+
+    def stop(self) -> None:
+        """Stop serving and close the socket."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Newswire:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- what tests and the demo read ----------------------------------------------------
+
+    @property
+    def articles(self) -> list[WireArticle]:
+        """Published articles with absolute URLs, oldest first (excludes broken items)."""
+        return [self._abs(a) for a in self._all if a.id in self._published]
+
+    @property
+    def pending(self) -> list[WireArticle]:
+        """Articles held back for :meth:`publish_more`, in the order they will appear."""
+        return [self._abs(a) for a in self._all if a.id not in self._published]
+
+    @property
+    def feed_urls(self) -> list[str]:
+        """One feed per provider, in provider order (the order of the OPML file)."""
+        return [self.feed_url(p.slug) for p in PROVIDERS]
+
+    @property
+    def opml_url(self) -> str:
+        return f"{self.base_url}/opml.xml"
+
+    @property
+    def sitemap_url(self) -> str:
+        return f"{self.base_url}/{SITEMAP_PROVIDER}/news-sitemap.xml"
+
+    def feed_url(self, slug: str) -> str:
+        """The feed URL of one provider."""
+        return f"{self.base_url}/{slug}/{PROVIDER_BY_SLUG[slug].feed_path}"
+
+    def home_url(self, slug: str) -> str:
+        """The front page of one provider."""
+        return f"{self.base_url}/{slug}/"
+
+    @property
+    def broken_items(self) -> list[BrokenItem]:
+        """The deliberate defects (empty when ``broken=False``)."""
+        if not self.broken:
+            return []
+        b = self.base_url
+        redirect = self._redirect_article()
+        rows = [
+            ("gone", "circuitledger", b + _GONE_PATH, "skip: HTTP 404"),
+            ("pdf", "harborhealth", b + _PDF_PATH, "skip: not an HTML page"),
+            ("bad-image", "synapsedaily", b + self._bad().image_url, "keep article, drop image"),
+            ("private", "tickerside", b + _PRIVATE_PATH, "skip: robots.txt disallows /private/"),
+            ("redirect", "mercervalley", b + _REDIRECT_PATH, f"follow 301 to {b}{redirect.url}"),
+            ("malformed-feed", "northgate", self.feed_url("northgate"), "record a parse error"),
+        ]
+        return [BrokenItem(*row) for row in rows]
+
+    def publish_more(self, n: int = 1) -> list[WireArticle]:
+        """Publish the next ``n`` held-back articles; feeds (and their ETags) change."""
+        with self._lock:
+            fresh = [a for a in self._all if a.id not in self._published][:n]
+            self._published |= {a.id for a in fresh}
+        if self._server is not None:
+            self._rebuild()
+        log.info("newswire published n=%d left=%d", len(fresh), len(self.pending))
+        return [self._abs(a) for a in fresh]
+
+    # --- serving -------------------------------------------------------------------------
+
+    def respond(self, method: str, target: str, headers: dict[str, str]) -> Response:
+        """Answer one request (also usable without the socket, e.g. from a unit test)."""
+        path = self._host_path(headers.get("host", ""), urlsplit(target).path)
+        route = self._routes.get(path)
+        resp = route() if route else Response(404, render.not_found_page().encode())
+        if resp.status != 200:
+            return resp
+        resp = replace(resp, etag=etag(resp.body))
+        return replace(resp, status=304, body=b"") if _is_fresh(resp, headers) else resp
+
+    def _abs(self, a: WireArticle) -> WireArticle:
+        return a.absolute(self.base_url)
+
+    def _host_path(self, host: str, path: str) -> str:
+        """Host-name mode: ``circuitledger.localhost:PORT/feed/`` = ``/circuitledger/feed/``."""
+        name = host.rsplit(":", 1)[0].lower() if host else ""
+        slug = _HOSTS.get(name)
+        if not self.host_mode or slug is None or path == "/robots.txt":
+            return path
+        return path if path.startswith(f"/{slug}/") else f"/{slug}{path}"
+
+    def _rebuild(self) -> None:
+        """Recompute the route table (after start and after every publish)."""
+        robots = render.robots_txt([self.sitemap_url])
+        opml = render.opml(self._opml_rows(), "Newswire demo")
+        icon = render.render_icon("n", "N", (60, 60, 60), 32, "ICO")
+        routes: dict[str, Route] = {
+            "/": self._index,
+            "/robots.txt": lambda: _text(robots, "text/plain"),
+            "/opml.xml": lambda: _text(opml, "text/x-opml"),
+            "/favicon.ico": lambda: Response(200, icon, "image/x-icon"),
+        }
+        for p in PROVIDERS:
+            routes.update(self._provider_routes(p))
+        for a in self._visible():
+            routes[urlsplit(a.url).path] = self._page_route(a)
+            routes[a.image_url] = self._image_route(a)
+        if self.broken:
+            routes.update(self._broken_routes())
+        self._routes = routes
+
+    def _visible(self) -> list[WireArticle]:
+        items = [a for a in self._all if a.id in self._published]
+        return items + ([self._bad()] if self.broken else [])
+
+    def _provider_routes(self, p: ProviderSpec) -> dict[str, Route]:
+        root = f"/{p.slug}/"
+
+        def icon(size: int, fmt: str) -> Route:
+            mime = "image/x-icon" if fmt == "ICO" else "image/png"
+            data = render.render_icon(p.slug, p.name[0], p.color, size, fmt)
+            return lambda: Response(200, data, mime)
+
+        routes: dict[str, Route] = {
+            root: lambda: self._home(p),
+            root + p.feed_path: lambda: self._feed(p),
+            root + "favicon.ico": icon(32, "ICO"),
+            root + "apple-touch-icon.png": icon(180, "PNG"),
+            root + "icon-192.png": icon(192, "PNG"),
+        }
+        if p.slug == SITEMAP_PROVIDER:
+            routes[root + "news-sitemap.xml"] = lambda: self._sitemap(p)
+        return routes
+
+    def _page_route(self, a: WireArticle) -> Route:
+        def page() -> Response:
+            p = PROVIDER_BY_SLUG[a.provider]
+            others = [self._abs(o) for o in self._provider_items(p) if o.id != a.id][:5]
+            html = render.article_page(
+                self._abs(a), p, self.home_url(p.slug), self.feed_url(p.slug), others
+            )
+            return Response(200, html.encode(), last_modified=a.published)
+
+        return page
+
+    def _image_route(self, a: WireArticle) -> Route:
+        p = PROVIDER_BY_SLUG[a.provider]
+        mime = "image/png" if a.image_format == "PNG" else "image/jpeg"
+        seed = a.syndicates or a.id  # syndicated copies reuse the original's picture
+
+        def image() -> Response:
+            data = render.render_image(seed, a.image_size, a.image_format, p.color, p.accent)
+            return Response(200, data, mime, last_modified=a.published)
+
+        return image
+
+    def _provider_items(self, p: ProviderSpec) -> list[WireArticle]:
+        """Published articles of one provider, newest first."""
+        mine = [a for a in self._all if a.provider == p.slug and a.id in self._published]
+        return sorted(mine, key=lambda a: a.published, reverse=True)
+
+    def _feed_items(self, p: ProviderSpec) -> list[WireArticle]:
+        items = [self._feed_view(a) for a in self._provider_items(p)]
+        if self.broken:
+            items += [x for x in self._broken_extras() if x.provider == p.slug]
+        items.sort(key=lambda a: a.published, reverse=True)
+        return [self._abs(a) for a in items[:MAX_FEED_ITEMS]]
+
+    def _feed(self, p: ProviderSpec) -> Response:
+        items = self._feed_items(p)
+        body = render.FEED_RENDERERS[p.feed](p, items, self.home_url(p.slug), self.feed_url(p.slug))
+        if self.broken and p.slug == "northgate":
+            # A transfer cut off inside the last (extra) item: not well-formed XML, but
+            # lenient parsers still recover the items before the cut.
+            body = body[: body.rindex("<item>") + 40]
+        ctype = render.FEED_TYPES[p.feed] + "; charset=utf-8"
+        newest = items[0].published if items else self.base
+        return Response(200, body.encode(), ctype, last_modified=newest)
+
+    def _home(self, p: ProviderSpec) -> Response:
+        items = [
+            (a.url, a.title, f"{a.published:%Y-%m-%d}")
+            for a in map(self._abs, self._provider_items(p))
+        ]
+        html = render.listing_page(p.name, p, self.home_url(p.slug), self.feed_url(p.slug), items)
+        return Response(200, html.encode(), last_modified=self._newest())
+
+    def _index(self) -> Response:
+        rows = [(self.home_url(p.slug), p.name, p.tagline) for p in PROVIDERS]
+        first = PROVIDERS[0]
+        html = render.listing_page(
+            "Newswire demo network", first, self.base_url + "/", self.opml_url, rows
+        )
+        return Response(200, html.encode(), last_modified=self._newest())
+
+    def _sitemap(self, p: ProviderSpec) -> Response:
+        items = [self._abs(a) for a in self._provider_items(p)]
+        return _text(render.news_sitemap(p, items), "application/xml", self._newest())
+
+    def _opml_rows(self) -> list[tuple[ProviderSpec, str, str]]:
+        return [(p, self.feed_url(p.slug), self.home_url(p.slug)) for p in PROVIDERS]
+
+    def _newest(self) -> datetime:
+        return max(a.published for a in self._all if a.id in self._published)
+
+    # --- deliberate defects --------------------------------------------------------------
+
+    def _bad(self) -> WireArticle:
+        return broken_article(self.base)
+
+    def _redirect_article(self) -> WireArticle:
+        return next(a for a in self._all if a.id == "mv-council-face-ban")
+
+    def _feed_view(self, a: WireArticle) -> WireArticle:
+        """The article as its feed announces it (one goes through a redirect when broken)."""
+        if self.broken and a.id == "mv-council-face-ban":
+            return replace(a, feed_url=_REDIRECT_PATH)
+        return a
+
+    def _broken_extras(self) -> list[WireArticle]:
+        bad = self._bad()
+
+        def extra(aid: str, path: str, title: str, hours: int) -> WireArticle:
+            slug = path.split("/")[2] if path.startswith("/private/") else path.split("/")[1]
+            when = self.base - timedelta(hours=hours, minutes=17)
+            return replace(
+                bad,
+                id=aid,
+                provider=slug,
+                title=title,
+                published=when,
+                url=path,
+                feed_url=path,
+                canonical_url=path,
+                image_url=f"/{slug}/apple-touch-icon.png",
+                image_size=(180, 180),
+                image_format="PNG",
+            )
+
+        return [
+            bad,
+            extra("cl-gone", _GONE_PATH, "Chipmaker pulls roadmap slides after leak", 5),
+            extra("hh-pdf", _PDF_PATH, "Download: Clinical AI readiness report (PDF)", 8),
+            extra("ts-private", _PRIVATE_PATH, "Premium briefing: the AI chip outlook", 9),
+            # the oldest northgate item, so the truncation falls inside it and every real
+            # northgate article stays readable by a lenient parser
+            extra("ng-cut", _CUT_PATH, "Notes from the city technology forum", 400),
+        ]
+
+    def _broken_routes(self) -> dict[str, Route]:
+        redirect = self._redirect_article()
+        private = next(x for x in self._broken_extras() if x.id == "ts-private")
+        pdf = render.pdf_bytes("Clinical AI readiness")
+        return {
+            self._bad().image_url: lambda: Response(
+                200, b"<html><body>Image temporarily unavailable</body></html>", "image/jpeg"
+            ),
+            _PDF_PATH: lambda: Response(200, pdf, "application/pdf"),
+            _PRIVATE_PATH: self._page_route(private),
+            _REDIRECT_PATH: lambda: Response(301, location=self._abs(redirect).url),
+        }
+
+
+_GONE_PATH = "/circuitledger/2024/01/09/chipmaker-pulls-roadmap-slides-after-leak/"
+_PDF_PATH = "/harborhealth/reports/clinical-ai-readiness-report.pdf"
+_PRIVATE_PATH = "/private/tickerside/premium-briefing-ai-chip-outlook"
+_REDIRECT_PATH = "/mercervalley/r/65519"
+_CUT_PATH = "/northgate/2025/01/notes-from-the-city-technology-forum/"
+_HOSTS = {n: p.slug for p in PROVIDERS for n in (f"{p.slug}.localhost", p.domain)}
+
+
+def _text(text: str, ctype: str, last_modified: datetime | None = None) -> Response:
+    return Response(200, text.encode(), ctype + "; charset=utf-8", last_modified)
+
+
+def etag(body: bytes) -> str:
+    """A strong ETag derived from the body, so unchanged content keeps its tag."""
+    return '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
+
+
+def _is_fresh(resp: Response, headers: dict[str, str]) -> bool:
+    """RFC 9110 §13.1: If-None-Match wins; If-Modified-Since only when it is absent."""
+    inm = headers.get("if-none-match")
+    if inm is not None:
+        tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
+        return "*" in tags or resp.etag in tags
+    ims = headers.get("if-modified-since")
+    if ims and resp.last_modified is not None:
+        try:
+            return resp.last_modified.replace(microsecond=0) <= parsedate_to_datetime(ims)
+        except (TypeError, ValueError):
+            return False
+    return False
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "NewswireDemo/1.0"
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body are separate writes; avoid 40 ms stalls
+
+    def do_GET(self) -> None:
+        self._serve(head=False)
+
+    def do_HEAD(self) -> None:
+        self._serve(head=True)
+
+    def _serve(self, head: bool) -> None:
+        wire: Newswire = self.server.wire  # type: ignore[attr-defined]
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        wire.request_log.append((self.command, self.path, headers))
+        resp = wire.respond(self.command, self.path, headers)
+        self.send_response(resp.status)
+        if resp.status in (200, 304):
+            self.send_header("ETag", resp.etag)
+            if resp.last_modified is not None:
+                self.send_header("Last-Modified", format_datetime(resp.last_modified, usegmt=True))
+            self.send_header("Cache-Control", "max-age=60")
+        if resp.location:
+            self.send_header("Location", resp.location)
+        if resp.status != 304:
+            self.send_header("Content-Type", resp.content_type)
+            self.send_header("Content-Length", str(len(resp.body)))
+        self.end_headers()
+        if not head and resp.status != 304:
+            self.wfile.write(resp.body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        log.debug("newswire request %s", format % args)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the newswire until interrupted and print the feed URLs (CLI layer)."""
+    parser = argparse.ArgumentParser(description="Serve the everyday sample newswire.")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--clean", action="store_true", help="leave out the broken items")
+    parser.add_argument("--more", type=int, default=0, help="publish N held-back articles")
+    args = parser.parse_args(argv)
+    wire = Newswire(port=args.port, broken=not args.clean)
+    wire.start()
+    wire.publish_more(args.more) if args.more else None
+    print(f"Newswire at {wire.base_url}  ({len(wire.articles)} articles)")
+    print(f"OPML: {wire.opml_url}")
+    for url in wire.feed_urls:
+        print(f"  {url}")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        wire.stop()
+
+
+if __name__ == "__main__":
+    main()
