@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 from everyday.app import open_hub
 from everyday.hub import init_hub
@@ -42,7 +43,7 @@ def feed_xml(n: int, items: int) -> bytes:
 
 
 class Handler(BaseHTTPRequestHandler):
-    feeds: dict[str, bytes] = {}
+    feeds: ClassVar[dict[str, bytes]] = {}
 
     def do_GET(self) -> None:
         body = self.feeds.get(self.path)
