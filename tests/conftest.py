@@ -36,14 +36,16 @@ def hub_dir(tmp_path: Path, newswire: Newswire) -> Path:
     return init_hub(tmp_path / "hub", title="Test Hub", sources=list(newswire.feed_urls))
 
 
-def loopback_settings(hub_dir: Path) -> Settings:
-    """The hub's settings with the SSRF guard opened for 127.0.0.1 and quick failures."""
+def loopback_settings(hub_dir: Path, wire: Newswire | None = None) -> Settings:
+    """The hub's settings with the SSRF guard opened for 127.0.0.1, the newswire's host
+    names resolved to it, and quick failures."""
     settings = load_settings(hub_dir, env={})
+    hosts = tuple(wire.hosts) if wire is not None else ()
     return with_overrides(
-        settings, "fetch", allow_private=True, retries=1, backoff=0.01, timeout=5.0
+        settings, "fetch", allow_private=True, hosts=hosts, retries=1, backoff=0.01, timeout=5.0
     )
 
 
 @pytest.fixture
-def settings(hub_dir: Path) -> Settings:
-    return loopback_settings(hub_dir)
+def settings(hub_dir: Path, newswire: Newswire) -> Settings:
+    return loopback_settings(hub_dir, newswire)

@@ -14,6 +14,7 @@ from everyday.models import Image
 from everyday.publish import Output, PublishError
 from everyday.publish.api import build_api, parse_newsletter, read_newsletters
 from everyday.publish.entries import item_api_path
+from everyday.publish.jsonapi import VALUE_INDENT, dumps, full_item, full_item_text, news_item
 from everyday.taxonomy import load_taxonomy
 from publish_samples import (
     SITE,
@@ -350,3 +351,29 @@ def test_output_rewrites_a_file_changed_behind_its_back(tmp_path: Path) -> None:
     out = Output(tmp_path)
     assert out.write("a.json", "12345") is True
     assert (tmp_path / "a.json").read_text() == "12345"
+
+
+# --------------------------------------------------------------------------- encoder
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": [1, {"b": None, "c": True, "d": False}], "e": [], "f": {}, "g": -3},
+        ['é “x” \u2028 \x00 \x1f \\ " / </script>', 1.5, 10**20, [[]], [{}]],
+        {"": "", "k\n": "v\r\n\t"},
+        {1: "int key"},
+        "plain",
+        None,
+    ],
+)
+def test_fast_encoder_matches_json_dumps(value: object) -> None:
+    assert dumps(value) == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def test_per_item_text_is_the_per_item_value_encoded() -> None:
+    e = entry(make_record(1, title='Quote " and \\ and é', related=(related(1),)))
+    item = news_item(e, SITE)
+    url = "https://hub.example.org/robots/x/index.json"
+    expected = json.dumps(full_item(item, e, url), indent=2, ensure_ascii=False)
+    assert full_item_text(dumps(item, VALUE_INDENT), e, url) == expected

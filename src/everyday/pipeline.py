@@ -20,15 +20,26 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from .enrich.canonical import canonical_url, choose_canonical
+from .enrich.canonical import canonical_url, choose_canonical, url_key
 from .enrich.images import cache_name, image_entry, inspect_image
 from .enrich.record import Draft, build_record, publication_date
-from .errors import EverydayError, FetchError, HTTPStatusError, ImageError, ParseError
-from .extract.merge import merge
+from .errors import (
+    BlockedURLError,
+    EverydayError,
+    FetchError,
+    HTTPStatusError,
+    ImageError,
+    ParseError,
+    RobotsDisallowed,
+    TooLargeError,
+    TooManyRedirects,
+)
+from .extract.merge import Merged, merge
 from .extract.page import extract_page
-from .fetch.http import Fetcher, decode_text
-from .models import Article, FeedEntry, Image, Record, Source
-from .records.files import atomic_write, read_record, write_record
+from .fetch.http import Fetcher
+from .lock import pass_lock
+from .models import Article, FeedEntry, Image, Page, Record, Source
+from .records.files import atomic_write, cleanup_temp_files, read_record, write_record
 from .records.frontmatter import format_record
 from .records.slug import record_filename
 from .settings import Settings
@@ -42,7 +53,9 @@ log = logging.getLogger(__name__)
 
 Events = Callable[[str, dict[str, object]], None]
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-FAILURE_RETRY = timedelta(days=1)
+FAILURE_RETRY = timedelta(days=7)
+LASTING_STATUS = frozenset({400, 401, 403, 404, 410, 451})
+LASTING_ERRORS = (ParseError, RobotsDisallowed, BlockedURLError, TooLargeError, TooManyRedirects)
 
 
 @dataclass(frozen=True)
@@ -74,10 +87,22 @@ async def run_pass(
     all_sources: bool = False,
     on_event: Events = _quiet,
 ) -> RunSummary:
-    """Poll every due source once and store what is new; never raises for bad input."""
-    now = now or datetime.now(UTC)
+    """Poll every due source once and store what is new; never raises for bad input.
+
+    Raises:
+        EverydayError: another pass is running on the same hub.
+    """
+    with pass_lock(hub.settings.hub_dir):
+        return await _run_pass(hub, now or datetime.now(UTC), refresh, all_sources, on_event)
+
+
+async def _run_pass(
+    hub: Hub, now: datetime, refresh: bool, all_sources: bool, on_event: Events
+) -> RunSummary:
     summary = RunSummary()
     run_id = hub.store.add_run(now)
+    for folder in (hub.news_dir, hub.image_cache):  # leftovers of a killed pass
+        cleanup_temp_files(folder)  # safe: we hold the pass lock
     sync_sources(hub)
     sources = [
         s for s in hub.store.get_sources() if not s.paused and (all_sources or is_due(s, now))
@@ -85,19 +110,35 @@ async def run_pass(
     on_event("sources", {"total": len(sources)})
     async with Fetcher(hub.settings.fetch) as fetcher:
         polls = [poll_source(fetcher, hub, s, now, summary, on_event) for s in sources]
-        batches = await asyncio.gather(*polls)
+        polled = await asyncio.gather(*polls)
         entries = select_entries(
-            [e for batch in batches for e in batch], hub, now, refresh, summary
+            [e for _, batch in polled for e in batch], hub, now, refresh, summary
         )
         on_event("articles", {"total": len(entries)})
-        jobs = [collect_article(fetcher, hub, e, now, summary) for e in entries]
+        retry_later: set[str] = set()
+        jobs = [collect_article(fetcher, hub, e, now, summary, retry_later) for e in entries]
         for job in asyncio.as_completed(jobs):
             found = await job
             if found is not None:
                 save_article(hub, *found, now=now, summary=summary, refresh=refresh)
             on_event("article_done", {})
+    commit_validators([s for s, _ in polled if s.url not in retry_later], hub)
     hub.store.set_run(run_id, datetime.now(UTC), summary.counts(), summary.as_dict())
     return summary
+
+
+def commit_validators(sources: list[Source], hub: Hub) -> None:
+    """Store the new ETag/Last-Modified of sources whose entries were all handled.
+
+    Until then a source keeps its old validators, so a pass killed half way, or an entry
+    that failed for a passing reason, gets the whole feed again next time instead of a 304.
+    """
+    for source in sources:
+        current = hub.store.get_source(source.url)
+        if current is not None:
+            hub.store.set_source(
+                replace(current, etag=source.etag, last_modified=source.last_modified)
+            )
 
 
 def sync_sources(hub: Hub) -> None:
@@ -109,13 +150,16 @@ def sync_sources(hub: Hub) -> None:
 
 async def poll_source(
     fetcher: Fetcher, hub: Hub, source: Source, now: datetime, summary: RunSummary, on_event: Events
-) -> list[FeedEntry]:
+) -> tuple[Source, list[FeedEntry]]:
     """Fetch one source conditionally and parse it; record the outcome on the source."""
+    old = source
     entries: list[FeedEntry] = []
+    warnings: list[str] = []
     outcome: PollOutcome
     if source.kind == "page":  # a single article page: the article fetch does the work
-        hub.store.set_source(next_check(source, now, PollOutcome(ok=True), hub.settings.collect))
-        return [FeedEntry(url=source.url, source_url=source.url)]
+        polled = next_check(source, now, PollOutcome(ok=True), hub.settings.collect)
+        hub.store.set_source(polled)
+        return polled, [FeedEntry(url=source.url, source_url=source.url)]
     try:
         resp = await fetcher.get(source.url, etag=source.etag, last_modified=source.last_modified)
         if resp.not_modified:
@@ -124,7 +168,8 @@ async def poll_source(
         else:
             feed = parse_feed(resp.content, resp.final_url, resp.content_type)
             entries = list(feed.entries)
-            summary.warnings.extend(f"{source.url}: {w}" for w in feed.warnings)
+            warnings = list(feed.warnings)
+            summary.warnings.extend(f"{source.url}: {w}" for w in warnings)
             source = replace(
                 source,
                 etag=resp.etag,
@@ -143,9 +188,13 @@ async def poll_source(
         retry_after = e.retry_after if isinstance(e, HTTPStatusError) else None
         outcome = PollOutcome(ok=False, error=reason, retry_after=retry_after)
     summary.sources_polled += 1
-    hub.store.set_source(next_check(source, now, outcome, hub.settings.collect))
+    polled = next_check(source, now, outcome, hub.settings.collect)
+    if outcome.ok and warnings:  # a feed read despite defects: say so on the source
+        polled = replace(polled, last_error=f"read with warnings: {warnings[0]}")
+    # Schedule and errors now; the validators only once its entries are stored.
+    hub.store.set_source(replace(polled, etag=old.etag, last_modified=old.last_modified))
     on_event("source_done", {"url": source.url})
-    return entries[: hub.settings.collect.max_items_per_source]
+    return polled, entries[: hub.settings.collect.max_items_per_source]
 
 
 def select_entries(
@@ -170,19 +219,39 @@ def select_entries(
 
 
 async def collect_article(
-    fetcher: Fetcher, hub: Hub, entry: FeedEntry, now: datetime, summary: RunSummary
+    fetcher: Fetcher,
+    hub: Hub,
+    entry: FeedEntry,
+    now: datetime,
+    summary: RunSummary,
+    retry_later: set[str],
 ) -> tuple[Record, FeedEntry, str, tuple[str, ...]] | None:
-    """Fetch, extract and build one article's record; ``None`` (with a reason) if it fails."""
+    """Fetch, extract and build one article's record; ``None`` (with a reason) if it fails.
+
+    A lasting failure (404, not HTML, robots.txt...) is remembered so the URL is not
+    fetched again for a while; a passing one (timeout, 5xx) holds back its source's
+    validators so the entry comes round again on the next poll.
+    """
     try:
         draft, text, authors = await draft_article(fetcher, hub, entry)
     except EverydayError as e:
         reason = _reason(e)
         summary.skip(entry.url, reason)
-        hub.store.add_failure(canonical_url(entry.url), entry.source_url, reason, now)
+        if is_lasting(e):
+            hub.store.add_failure(canonical_url(entry.url), entry.source_url, reason, now)
+        else:
+            retry_later.add(entry.source_url)
         log.info("article skipped url=%s reason=%s", entry.url, reason)
         return None
     record = build_record(draft, hub.taxonomy, hub.settings, now)
     return record, entry, text, authors
+
+
+def is_lasting(error: EverydayError) -> bool:
+    """Will fetching this URL again soon fail the same way?"""
+    if isinstance(error, HTTPStatusError):
+        return error.status in LASTING_STATUS
+    return isinstance(error, LASTING_ERRORS)
 
 
 def _reason(error: EverydayError) -> str:
@@ -195,19 +264,14 @@ async def draft_article(
     fetcher: Fetcher, hub: Hub, entry: FeedEntry
 ) -> tuple[Draft, str, tuple[str, ...]]:
     """Everything known about one entry: feed data merged with its page, plus the image."""
-    page, final_url = None, entry.url
-    if hub.settings.collect.fetch_pages:
-        resp = await fetcher.get(entry.url, accept="text/html,application/xhtml+xml")
-        final_url = resp.final_url
-        ctype = (resp.content_type or "").lower()
-        if ctype and not ctype.startswith(HTML_TYPES):
-            raise ParseError(f"not an HTML page ({ctype})")
-        page = extract_page(decode_text(resp), final_url)
+    page, final_url = await fetch_page(fetcher, hub, entry.url)
     merged = merge(entry, page, final_url)
+    web_url = choose_canonical(final_url, merged.canonical_url, None)
+    if page is not None and url_key(web_url) != url_key(final_url):
+        merged, web_url = await follow_canonical(fetcher, hub, merged, web_url, final_url)
     title = (merged.title or "").strip()
     if not title:
         raise ParseError("no title in feed or page")
-    web_url = choose_canonical(final_url, merged.canonical_url, None)
     image = await fetch_image(fetcher, hub, merged.image_url) if merged.image_url else None
     draft = Draft(
         original_url=entry.url,
@@ -221,6 +285,31 @@ async def draft_article(
         image=image,
     )
     return draft, merged.text or "", tuple(merged.authors or ())
+
+
+async def fetch_page(fetcher: Fetcher, hub: Hub, url: str) -> tuple[Page | None, str]:
+    """Download and extract an article page (unless the hub collects from feeds alone)."""
+    if not hub.settings.collect.fetch_pages:
+        return None, url
+    resp = await fetcher.get(url, accept="text/html,application/xhtml+xml")
+    ctype = (resp.content_type or "").lower()
+    if ctype and not ctype.startswith(HTML_TYPES):
+        raise ParseError(f"not an HTML page ({ctype})")
+    return extract_page(resp.content, resp.final_url, resp.charset), resp.final_url
+
+
+async def follow_canonical(
+    fetcher: Fetcher, hub: Hub, merged: Merged, canonical: str, final_url: str
+) -> tuple[Merged, str]:
+    """A page whose canonical is another page (a syndicated copy, a mobile or print view):
+    build the record from the canonical page itself, one hop only. If that page cannot be
+    had, the copy stands for itself at the URL it was fetched from."""
+    try:
+        page, url = await fetch_page(fetcher, hub, canonical)
+    except EverydayError as e:
+        log.info("canonical not fetched url=%s canonical=%s reason=%s", final_url, canonical, e)
+        return merged, canonical_url(final_url)
+    return merge(None, page, url), canonical_url(url)
 
 
 async def fetch_image(fetcher: Fetcher, hub: Hub, url: str) -> Image:

@@ -83,4 +83,6 @@ def print_summary(summary: RunSummary, news_dir: Path) -> None:
         for url, reason in sorted(summary.skipped.items()):
             table.add_row(url, reason)
         console.print(table)
+    for warning in summary.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
     console.print(f"records: {news_dir}")

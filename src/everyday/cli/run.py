@@ -162,7 +162,9 @@ def demo(directory: Path, port: int) -> None:
             init_hub(directory, title="A.I. Every Day (demo)", sources=wire.feed_urls)
             console.print(f"demo hub created in {directory}")
         # The newswire lives on 127.0.0.1, which the SSRF guard blocks for real hubs.
-        settings = with_overrides(load_settings(directory), "fetch", allow_private=True)
+        settings = with_overrides(
+            load_settings(directory), "fetch", allow_private=True, hosts=tuple(wire.hosts)
+        )
         log_to_file(settings.path(".everyday/everyday.log"))
         run_once(
             settings, directory, refresh=False, all_sources=True, show_progress=sys.stderr.isatty()

@@ -17,6 +17,7 @@ import random
 import re
 import unicodedata
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -74,6 +75,7 @@ class WireArticle:
     story: str | None = None  # set when two or more articles cover the same event
     subject: str | None = None
     syndicates: str | None = None  # id of the article this one copies
+    canonical_id: str | None = None  # id of the article whose URL this page declares canonical
     stage: int = 0  # 0 = published at start; >0 = held back for publish_more()
 
     @property
@@ -81,18 +83,19 @@ class WireArticle:
         """Body length in words."""
         return len(self.text.split())
 
-    def absolute(self, base_url: str) -> WireArticle:
-        """Return a copy whose URLs start with ``base_url``."""
+    @property
+    def is_canonical(self) -> bool:
+        """False for a copy whose page names another article's URL as the canonical one."""
+        return self.canonical_id in (None, self.id)
 
-        def fix(u: str) -> str:
-            return base_url + u if u.startswith("/") else u
-
+    def absolute(self, to_url: Callable[[str], str]) -> WireArticle:
+        """Return a copy whose path URLs went through ``to_url`` (path -> absolute URL)."""
         return replace(
             self,
-            url=fix(self.url),
-            canonical_url=fix(self.canonical_url),
-            feed_url=fix(self.feed_url),
-            image_url=fix(self.image_url),
+            url=to_url(self.url),
+            canonical_url=to_url(self.canonical_url),
+            feed_url=to_url(self.feed_url),
+            image_url=to_url(self.image_url),
         )
 
 
@@ -286,6 +289,7 @@ def _syndicated(
         published=when,
         url=path,
         canonical_url=original.url if cov.get("canonical_to_original") else path,
+        canonical_id=original.id if cov.get("canonical_to_original") else None,
         feed_url=path,
         image_url=f"/{p.slug}/media/{cov['id']}-{w}x{h}.{ext}",
         section=p.sections[0],
@@ -337,12 +341,28 @@ def _labels() -> tuple[dict[str, list[str]], dict[str, list[str]], list[tuple[st
     return stories, subjects, syndicated
 
 
+def _canonical_elsewhere() -> dict[str, str]:
+    return {
+        c["id"]: c["syndicates"]
+        for e in _load("events.json")
+        for c in e["coverage"]
+        if c.get("canonical_to_original")
+    }
+
+
 def _ids_of_kind(kind: str) -> list[str]:
     return [c["id"] for e in _load("events.json") if e.get("kind") == kind for c in e["coverage"]]
 
 
 STORIES, SUBJECTS, SYNDICATED = _labels()
 """Same-event groups (incl. syndicated pairs), same-subject groups, (original, copy) pairs."""
+CANONICAL_ELSEWHERE: dict[str, str] = _canonical_elsewhere()
+"""Copy id -> id of the original, the article the copy's page declares canonical
+(``<link rel="canonical">``, ``og:url``, JSON-LD ``mainEntityOfPage``) on the original
+provider's host. The original is the canonical one: a hub that trusts cross-site
+canonicals files the copy under the original's URL and provider; one that refuses them
+(everyday's extractor does) keeps the copy as its own page, a syndicated duplicate. The
+other copies in :data:`SYNDICATED` declare their own URL canonical."""
 ROUNDUPS: list[str] = _ids_of_kind("roundup")
 """Articles sharing the title "Weekly Roundup: The Week in AI" but nothing else."""
 SPAM: list[str] = _ids_of_kind("spam")

@@ -1,9 +1,13 @@
 """A local news network on 127.0.0.1: the ``everyday demo`` source and the test fixture.
 
-One stdlib HTTP server in a daemon thread serves eight invented providers under path
-prefixes (``/<provider-slug>/...``), each with its own feed format, page style and icons,
-plus ``/opml.xml``, ``/robots.txt`` and a Google News sitemap. Every response has an ETag
-and ``Last-Modified``; conditional requests get ``304 Not Modified``.
+One stdlib HTTP server in a daemon thread serves eight invented providers, each with its
+own feed format, page style, icons and ``/robots.txt``, plus an index page, ``/opml.xml``
+and a Google News sitemap. Each provider has its own host name (``circuitledger.test``);
+every link the network emits uses it, and the server tells providers apart by the Host
+header (see :mod:`everyday.demo.addresses`). Clients pin those names to 127.0.0.1 with
+:attr:`Newswire.hosts`. ``hostnames=False`` gives plain ``http://127.0.0.1:PORT/<slug>/``
+URLs instead. Every response has an ETag and ``Last-Modified``; conditional requests get
+``304 Not Modified``.
 
 With ``broken=True`` (the default, as in the demo) the network also contains the defects a
 collector must survive: a feed item that 404s, one that is a PDF, one whose image is not an
@@ -12,7 +16,9 @@ image, one behind a redirect, one under a robots-disallowed path, and a truncate
 Example::
 
     with Newswire(broken=False) as wire:
-        httpx.get(wire.feed_urls[0])
+        settings = replace(FetchSettings(), allow_private=True, hosts=tuple(wire.hosts))
+        async with Fetcher(settings) as fetcher:
+            await fetcher.get(wire.feed_urls[0])
         wire.publish_more(2)  # feeds change, ETags change
 
 Run standalone with ``python -m everyday.demo.newswire --port 8765``.
@@ -21,18 +27,16 @@ Run standalone with ``python -m everyday.demo.newswire --port 8765``.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime, parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 from . import render
+from .addresses import Addresses, server_path
 from .content import (
     PROVIDER_BY_SLUG,
     PROVIDERS,
@@ -42,6 +46,7 @@ from .content import (
     build_articles,
     default_base,
 )
+from .server import Handler, Response, Route, conditional, text_response
 
 log = logging.getLogger(__name__)
 
@@ -59,21 +64,6 @@ class BrokenItem:
     expect: str
 
 
-@dataclass(frozen=True)
-class Response:
-    """What the server sends for one path."""
-
-    status: int
-    body: bytes = b""
-    content_type: str = "text/html; charset=utf-8"
-    last_modified: datetime | None = None
-    location: str | None = None
-    etag: str = ""
-
-
-Route = Callable[[], Response]
-
-
 class Newswire:
     """The sample newswire server; see the module docstring."""
 
@@ -83,13 +73,17 @@ class Newswire:
         base: datetime | None = None,
         port: int = 0,
         broken: bool = True,
-        host_mode: bool = True,
+        hostnames: bool = True,
     ) -> None:
-        """Prepare the network; ``base`` anchors article dates (default: now, to the hour)."""
+        """Prepare the network; ``base`` anchors article dates (default: now, to the hour).
+
+        ``hostnames=False`` makes every URL ``http://127.0.0.1:PORT/<slug>/...``.
+        """
         self.base = base.astimezone(UTC) if base else default_base()
         self.port = port
         self.broken = broken
-        self.host_mode = host_mode
+        self.hostnames = hostnames
+        self.addresses = Addresses(port, hostnames)
         self.request_log: list[tuple[str, str, dict[str, str]]] = []
         self._all = build_articles(self.base)
         self._published = {a.id for a in self._all if a.stage == 0}
@@ -104,19 +98,21 @@ class Newswire:
     def start(self) -> None:
         """Bind 127.0.0.1 (port 0 = any free port) and serve in a daemon thread."""
         started = time.perf_counter()
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         self._server.wire = self  # type: ignore[attr-defined]
         self.port = self._server.server_address[1]
-        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.addresses = Addresses(self.port, self.hostnames)
+        self.base_url = self.addresses.base_url
         self._rebuild()
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         self._thread.start()
         log.info(
-            "newswire started url=%s articles=%d broken=%s seconds=%.3f",
+            "newswire started url=%s hostnames=%s articles=%d broken=%s seconds=%.3f",
             self.base_url,
+            self.hostnames,
             len(self._published),
             self.broken,
             time.perf_counter() - started,
@@ -152,39 +148,59 @@ class Newswire:
         return [self._abs(a) for a in self._all if a.id not in self._published]
 
     @property
+    def hosts(self) -> list[str]:
+        """``name=127.0.0.1`` entries for ``FetchSettings.hosts`` (empty without host names)."""
+        return self.addresses.hosts
+
+    @property
     def feed_urls(self) -> list[str]:
         """One feed per provider, in provider order (the order of the OPML file)."""
         return [self.feed_url(p.slug) for p in PROVIDERS]
 
     @property
+    def index_url(self) -> str:
+        """The network's index page, linking every provider."""
+        return self.url("/")
+
+    @property
     def opml_url(self) -> str:
-        return f"{self.base_url}/opml.xml"
+        """The OPML file listing every provider feed."""
+        return self.url("/opml.xml")
 
     @property
     def sitemap_url(self) -> str:
-        return f"{self.base_url}/{SITEMAP_PROVIDER}/news-sitemap.xml"
+        """The Google News sitemap (one provider publishes one)."""
+        return self.url(f"/{SITEMAP_PROVIDER}/news-sitemap.xml")
+
+    def robots_url(self, slug: str | None = None) -> str:
+        """The robots.txt of a provider's host (``None``: of the network's own host)."""
+        return self.addresses.origin(slug) + "/robots.txt" if slug else self.url("/robots.txt")
 
     def feed_url(self, slug: str) -> str:
         """The feed URL of one provider."""
-        return f"{self.base_url}/{slug}/{PROVIDER_BY_SLUG[slug].feed_path}"
+        return self.url(f"/{slug}/{PROVIDER_BY_SLUG[slug].feed_path}")
 
     def home_url(self, slug: str) -> str:
         """The front page of one provider."""
-        return f"{self.base_url}/{slug}/"
+        return self.url(f"/{slug}/")
+
+    def url(self, path: str) -> str:
+        """The absolute URL of a server path (``/<slug>/...`` or shared), in this mode."""
+        return self.addresses.url(path)
 
     @property
     def broken_items(self) -> list[BrokenItem]:
         """The deliberate defects (empty when ``broken=False``)."""
         if not self.broken:
             return []
-        b = self.base_url
-        redirect = self._redirect_article()
+        u = self.url
+        moved = u(self._redirect_article().url)
         rows = [
-            ("gone", "circuitledger", b + _GONE_PATH, "skip: HTTP 404"),
-            ("pdf", "harborhealth", b + _PDF_PATH, "skip: not an HTML page"),
-            ("bad-image", "synapsedaily", b + self._bad().image_url, "keep article, drop image"),
-            ("private", "tickerside", b + _PRIVATE_PATH, "skip: robots.txt disallows /private/"),
-            ("redirect", "mercervalley", b + _REDIRECT_PATH, f"follow 301 to {b}{redirect.url}"),
+            ("gone", "circuitledger", u(_GONE_PATH), "skip: HTTP 404"),
+            ("pdf", "harborhealth", u(_PDF_PATH), "skip: not an HTML page"),
+            ("bad-image", "synapsedaily", u(self._bad().image_url), "keep article, drop image"),
+            ("private", "tickerside", u(_PRIVATE_PATH), "skip: robots.txt disallows /private/"),
+            ("redirect", "mercervalley", u(_REDIRECT_PATH), f"follow 301 to {moved}"),
             ("malformed-feed", "northgate", self.feed_url("northgate"), "record a parse error"),
         ]
         return [BrokenItem(*row) for row in rows]
@@ -202,35 +218,29 @@ class Newswire:
     # --- serving -------------------------------------------------------------------------
 
     def respond(self, method: str, target: str, headers: dict[str, str]) -> Response:
-        """Answer one request (also usable without the socket, e.g. from a unit test)."""
-        path = self._host_path(headers.get("host", ""), urlsplit(target).path)
+        """Answer one request (also usable without the socket, e.g. from a unit test).
+
+        ``headers`` has lowercase names; ``host`` picks the provider for host-name URLs.
+        """
+        path = server_path(headers.get("host", ""), urlsplit(target).path)
         route = self._routes.get(path)
         resp = route() if route else Response(404, render.not_found_page().encode())
-        if resp.status != 200:
-            return resp
-        resp = replace(resp, etag=etag(resp.body))
-        return replace(resp, status=304, body=b"") if _is_fresh(resp, headers) else resp
+        return conditional(resp, headers)
 
     def _abs(self, a: WireArticle) -> WireArticle:
-        return a.absolute(self.base_url)
-
-    def _host_path(self, host: str, path: str) -> str:
-        """Host-name mode: ``circuitledger.localhost:PORT/feed/`` = ``/circuitledger/feed/``."""
-        name = host.rsplit(":", 1)[0].lower() if host else ""
-        slug = _HOSTS.get(name)
-        if not self.host_mode or slug is None or path == "/robots.txt":
-            return path
-        return path if path.startswith(f"/{slug}/") else f"/{slug}{path}"
+        return a.absolute(self.url)
 
     def _rebuild(self) -> None:
         """Recompute the route table (after start and after every publish)."""
-        robots = render.robots_txt([self.sitemap_url])
+        # Host-name mode serves the sitemap from its provider's host, so only that host's
+        # robots.txt names it; without host names everything shares one robots.txt.
+        robots = render.robots_txt([] if self.hostnames else [self.sitemap_url])
         opml = render.opml(self._opml_rows(), "Newswire demo")
         icon = render.render_icon("n", "N", (60, 60, 60), 32, "ICO")
         routes: dict[str, Route] = {
             "/": self._index,
-            "/robots.txt": lambda: _text(robots, "text/plain"),
-            "/opml.xml": lambda: _text(opml, "text/x-opml"),
+            "/robots.txt": lambda: text_response(robots, "text/plain"),
+            "/opml.xml": lambda: text_response(opml, "text/x-opml"),
             "/favicon.ico": lambda: Response(200, icon, "image/x-icon"),
         }
         for p in PROVIDERS:
@@ -254,8 +264,11 @@ class Newswire:
             data = render.render_icon(p.slug, p.name[0], p.color, size, fmt)
             return lambda: Response(200, data, mime)
 
+        sitemaps = [self.sitemap_url] if p.slug == SITEMAP_PROVIDER else []
+        robots = render.robots_txt(sitemaps)
         routes: dict[str, Route] = {
             root: lambda: self._home(p),
+            root + "robots.txt": lambda: text_response(robots, "text/plain"),
             root + p.feed_path: lambda: self._feed(p),
             root + "favicon.ico": icon(32, "ICO"),
             root + "apple-touch-icon.png": icon(180, "PNG"),
@@ -322,13 +335,13 @@ class Newswire:
         rows = [(self.home_url(p.slug), p.name, p.tagline) for p in PROVIDERS]
         first = PROVIDERS[0]
         html = render.listing_page(
-            "Newswire demo network", first, self.base_url + "/", self.opml_url, rows
+            "Newswire demo network", first, self.index_url, self.opml_url, rows
         )
         return Response(200, html.encode(), last_modified=self._newest())
 
     def _sitemap(self, p: ProviderSpec) -> Response:
         items = [self._abs(a) for a in self._provider_items(p)]
-        return _text(render.news_sitemap(p, items), "application/xml", self._newest())
+        return text_response(render.news_sitemap(p, items), "application/xml", self._newest())
 
     def _opml_rows(self) -> list[tuple[ProviderSpec, str, str]]:
         return [(p, self.feed_url(p.slug), self.home_url(p.slug)) for p in PROVIDERS]
@@ -399,66 +412,6 @@ _PDF_PATH = "/harborhealth/reports/clinical-ai-readiness-report.pdf"
 _PRIVATE_PATH = "/private/tickerside/premium-briefing-ai-chip-outlook"
 _REDIRECT_PATH = "/mercervalley/r/65519"
 _CUT_PATH = "/northgate/2025/01/notes-from-the-city-technology-forum/"
-_HOSTS = {n: p.slug for p in PROVIDERS for n in (f"{p.slug}.localhost", p.domain)}
-
-
-def _text(text: str, ctype: str, last_modified: datetime | None = None) -> Response:
-    return Response(200, text.encode(), ctype + "; charset=utf-8", last_modified)
-
-
-def etag(body: bytes) -> str:
-    """A strong ETag derived from the body, so unchanged content keeps its tag."""
-    return '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
-
-
-def _is_fresh(resp: Response, headers: dict[str, str]) -> bool:
-    """RFC 9110 §13.1: If-None-Match wins; If-Modified-Since only when it is absent."""
-    inm = headers.get("if-none-match")
-    if inm is not None:
-        tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
-        return "*" in tags or resp.etag in tags
-    ims = headers.get("if-modified-since")
-    if ims and resp.last_modified is not None:
-        try:
-            return resp.last_modified.replace(microsecond=0) <= parsedate_to_datetime(ims)
-        except (TypeError, ValueError):
-            return False
-    return False
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server_version = "NewswireDemo/1.0"
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # headers and body are separate writes; avoid 40 ms stalls
-
-    def do_GET(self) -> None:
-        self._serve(head=False)
-
-    def do_HEAD(self) -> None:
-        self._serve(head=True)
-
-    def _serve(self, head: bool) -> None:
-        wire: Newswire = self.server.wire  # type: ignore[attr-defined]
-        headers = {k.lower(): v for k, v in self.headers.items()}
-        wire.request_log.append((self.command, self.path, headers))
-        resp = wire.respond(self.command, self.path, headers)
-        self.send_response(resp.status)
-        if resp.status in (200, 304):
-            self.send_header("ETag", resp.etag)
-            if resp.last_modified is not None:
-                self.send_header("Last-Modified", format_datetime(resp.last_modified, usegmt=True))
-            self.send_header("Cache-Control", "max-age=60")
-        if resp.location:
-            self.send_header("Location", resp.location)
-        if resp.status != 304:
-            self.send_header("Content-Type", resp.content_type)
-            self.send_header("Content-Length", str(len(resp.body)))
-        self.end_headers()
-        if not head and resp.status != 304:
-            self.wfile.write(resp.body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        log.debug("newswire request %s", format % args)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -467,14 +420,24 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--clean", action="store_true", help="leave out the broken items")
     parser.add_argument("--more", type=int, default=0, help="publish N held-back articles")
+    parser.add_argument(
+        "--no-hostnames", action="store_true", help="use http://127.0.0.1:PORT/<slug>/ URLs"
+    )
     args = parser.parse_args(argv)
-    wire = Newswire(port=args.port, broken=not args.clean)
+    wire = Newswire(port=args.port, broken=not args.clean, hostnames=not args.no_hostnames)
     wire.start()
     wire.publish_more(args.more) if args.more else None
     print(f"Newswire at {wire.base_url}  ({len(wire.articles)} articles)")
     print(f"OPML: {wire.opml_url}")
     for url in wire.feed_urls:
         print(f"  {url}")
+    if wire.hosts:
+        names = [h.partition("=")[0] for h in wire.hosts]
+        print("Host names resolve nowhere; pin them to 127.0.0.1, e.g.")
+        print(f"  curl --resolve {names[0]}:{wire.port}:127.0.0.1 {wire.feed_urls[0]}")
+        print(
+            "or in everyday.toml: [fetch] hosts = [" + ", ".join(f'"{h}"' for h in wire.hosts) + "]"
+        )
     try:
         while True:
             time.sleep(3600)

@@ -58,7 +58,7 @@ _JUNK = re.compile(
             r"\b(please )?(select )?(sign|log) ?in to (continue|read|view)\b",
             r"\bsession id\b",
             r"\b(access denied|are you a robot|checking your browser|just a moment)\b",
-            r"^(©|\(c\)|copyright)\s",
+            r"^(©|\(c\)|copyright)\s*(©\s*)?\d{4}\b",
             r"\ball rights reserved\b",
         )
     ),

@@ -37,6 +37,7 @@ from sklearn.utils import murmurhash3_32
 WEEK = timedelta(days=7)
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _MASK32 = np.uint64(0xFFFFFFFF)
+_TERM_BIT = 1 << 32
 _EMPTY_KEY = np.uint64(0)  # band key of a document without shingles; never matched
 
 
@@ -61,12 +62,8 @@ def normalise(text: str) -> str:
 
 def words(text: str, max_words: int = SimilaritySettings.max_words) -> list[str]:
     """The words of a text, normalised, at most ``max_words`` of them."""
-    found: list[str] = []
-    for match in _WORD.finditer(normalise(text)):
-        found.append(match.group())
-        if len(found) >= max_words:
-            break
-    return found
+    head = (text or "")[: max_words * 24]  # no need to normalise megabytes we will not read
+    return _WORD.findall(normalise(head))[:max_words]
 
 
 def document_text(title: str, excerpt: str = "", text: str = "") -> str:
@@ -94,15 +91,15 @@ class MinHasher:
         return mixed.min(axis=1).astype(np.uint32)
 
 
-def shingle_hashes(tokens: list[int], k: int = 3, cap: int = 5000) -> np.ndarray:
+def shingle_hashes(tokens: np.ndarray | list[int], k: int = 3, cap: int = 5000) -> np.ndarray:
     """Unique 64-bit hashes of the word k-grams; a text shorter than k is one shingle.
 
     Over ``cap`` shingles only the ``cap`` smallest hashes are kept (a consistent sample,
     so copies keep agreeing).
     """
-    if not tokens:
-        return np.empty(0, dtype=np.uint64)
     ids = np.asarray(tokens, dtype=np.uint64)
+    if ids.size == 0:
+        return np.empty(0, dtype=np.uint64)
     if ids.size < k:
         k = int(ids.size)
     grams = np.zeros(ids.size - k + 1, dtype=np.uint64)
@@ -132,7 +129,7 @@ class _Buffer:
     """A growable numpy array (amortised doubling) holding the index's columns."""
 
     def __init__(self, shape: tuple[int, ...], dtype: type, fill: float = 0) -> None:
-        self.data = np.full((64, *shape), fill, dtype=dtype)
+        self.data: np.ndarray = np.full((64, *shape), fill, dtype=dtype)
         self.size = 0
         self._fill = fill
 
@@ -140,7 +137,7 @@ class _Buffer:
         values = np.asarray(values, dtype=self.data.dtype)
         count = 1 if values.ndim == self.data.ndim - 1 else len(values)
         if self.size + count > len(self.data):
-            grown = max(len(self.data) * 2, self.size + count)
+            grown = max(len(self.data) * 3 // 2, self.size + count)
             extra = np.full((grown - len(self.data), *self.data.shape[1:]), self._fill)
             self.data = np.concatenate([self.data, extra.astype(self.data.dtype)])
         self.data[self.size : self.size + count] = values
@@ -166,13 +163,13 @@ class SimilarityIndex:
         self._indptr = _Buffer((), np.int64)
         self._indptr.append(0)
         self._indices = _Buffer((), np.int32)
-        self._tf = _Buffer((), np.float32)
+        self._tf = _Buffer((), np.float16)  # sublinear tf 1..~10: 3 digits are plenty
         self._weighted = _Buffer((), np.float32)
         self._df = np.zeros(settings.n_features, dtype=np.int32)
         self._idf = np.ones(settings.n_features, dtype=np.float32)
         self._fitted_at = 0
         self._alive_count = 0
-        self._word_hash: dict[str, int] = {}
+        self._word_code: dict[str, int] = {}
 
     def __len__(self) -> int:
         return self._alive_count
@@ -180,17 +177,18 @@ class SimilarityIndex:
     def __contains__(self, doc_id: object) -> bool:
         return doc_id in self._row
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the index's arrays (capacity included; ids and caches not)."""
+        buffers = (self._alive, self._times, self._sigs, self._keys, self._indptr)
+        arrays = (*buffers, self._indices, self._tf, self._weighted)
+        return sum(b.data.nbytes for b in arrays) + self._df.nbytes + self._idf.nbytes
+
     def add(self, doc_id: str, text: str, published: datetime) -> None:
         """Index (or re-index) one article; cheap enough to call per new article."""
         if doc_id in self._row:
             self._retire(self._row[doc_id])
-        tokens = words(text, self.settings.max_words)
-        hashes = [self._hash(w) for w in tokens]
-        features, tf = self._term_counts(tokens, hashes)
-        signature = self._hasher.signature(shingle_hashes(hashes, self.settings.shingle_words))
-        keys = band_keys(signature[None, :], self.settings.bands)[0]
-        if not hashes:
-            keys[:] = _EMPTY_KEY
+        features, tf, signature, keys = self._encode(text)
         self._row[doc_id] = len(self._ids)
         self._ids.append(doc_id)
         self._alive.append(True)
@@ -206,17 +204,24 @@ class SimilarityIndex:
         if self._alive_count > max(self._fitted_at * (1 + self.settings.refit_growth), 1):
             self.refit()
 
-    def refit(self) -> None:
-        """Re-weight every stored vector with the IDF of the documents indexed now."""
+    def refit(self, block: int = 8192) -> None:
+        """Re-weight every stored vector with the IDF of the documents indexed now.
+
+        Done ``block`` rows at a time so the temporaries stay small at 100,000 articles.
+        """
         n = self._alive_count
         self._idf = (np.log((1 + n) / (1 + self._df)) + 1).astype(np.float32)
-        indptr, indices = self._indptr.view, self._indices.view
-        weighted = self._tf.view * self._idf[indices]
-        lengths = np.diff(indptr)
-        owner = np.repeat(np.arange(len(lengths)), lengths)
-        norms = np.sqrt(np.bincount(owner, weights=weighted**2, minlength=len(lengths)))
-        norms[norms == 0] = 1.0
-        self._weighted.data[: indices.size] = weighted / np.repeat(norms, lengths).astype(np.float32)
+        indptr = self._indptr.view
+        for first in range(0, len(indptr) - 1, block):
+            bounds = indptr[first : first + block + 1]
+            start, stop = int(bounds[0]), int(bounds[-1])
+            weighted = self._tf.data[start:stop] * self._idf[self._indices.data[start:stop]]
+            lengths = np.diff(bounds)
+            owner = np.repeat(np.arange(len(lengths), dtype=np.int32), lengths)
+            norms = np.sqrt(np.bincount(owner, weights=weighted**2, minlength=len(lengths)))
+            norms[norms == 0] = 1.0
+            weighted /= np.repeat(norms.astype(np.float32), lengths)
+            self._weighted.data[start:stop] = weighted
         self._fitted_at = n
 
     def neighbours(
@@ -278,10 +283,11 @@ class SimilarityIndex:
             end = int(np.searchsorted(times, times[stop - 1] + span, side="right"))
             sims = (matrix[start:stop] @ matrix[start:end].T).toarray()
             i, j = np.nonzero(sims >= min_score)
-            j = j + start
-            keep = (j > i + start) & (np.abs(times[j] - times[i + start]) <= span)
-            for a, b, s in zip(i[keep] + start, j[keep], sims[i[keep], j[keep] - start]):
-                pairs.append((self._ids[rows[a]], self._ids[rows[b]], round(float(s), 4)))
+            scores = sims[i, j]
+            i, j = i + start, j + start
+            keep = (j > i) & (np.abs(times[j] - times[i]) <= span)
+            for a, b, score in zip(i[keep], j[keep], scores[keep], strict=True):
+                pairs.append((self._ids[rows[a]], self._ids[rows[b]], round(float(score), 4)))
         return pairs
 
     def duplicate_pairs(
@@ -300,9 +306,7 @@ class SimilarityIndex:
                 if len(group) < 2 or column[group[0]] == _EMPTY_KEY:
                     continue
                 members = sorted(group.tolist())[:max_group]
-                candidates.update(
-                    (a, b) for n, a in enumerate(members) for b in members[n + 1 :]
-                )
+                candidates.update((a, b) for n, a in enumerate(members) for b in members[n + 1 :])
         span = window.total_seconds()
         pairs = []
         for a, b in sorted(candidates):
@@ -313,25 +317,37 @@ class SimilarityIndex:
                 pairs.append((self._ids[rows[a]], self._ids[rows[b]], round(score, 4)))
         return pairs
 
-    def _hash(self, word: str) -> int:
-        value = self._word_hash.get(word)
+    def _code(self, word: str) -> int:
+        """The word's 32-bit hash, plus 2**32 when it counts as a TF-IDF term (cached)."""
+        value = self._word_code.get(word)
         if value is None:
             value = murmurhash3_32(word, seed=self.settings.seed, positive=True)
-            if len(self._word_hash) < 2_000_000:
-                self._word_hash[word] = value
+            value |= _TERM_BIT if _is_term(word) else 0
+            if len(self._word_code) < 2_000_000:  # bound the cache on endless vocabularies
+                self._word_code[word] = value
         return value
 
-    def _term_counts(self, tokens: list[str], hashes: list[int]) -> tuple[np.ndarray, np.ndarray]:
-        mask = self.settings.n_features - 1
-        kept = [
-            h & mask
-            for w, h in zip(tokens, hashes)
-            if len(w) > 1 and w not in ENGLISH_STOP_WORDS and not w.isdigit()
-        ]
-        if not kept:
-            return np.empty(0, dtype=np.int32), np.empty(0, dtype=np.float32)
-        features, counts = np.unique(np.asarray(kept, dtype=np.int32), return_counts=True)
-        return features, (1.0 + np.log(counts)).astype(np.float32)  # sublinear tf
+    def _encode(self, text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Term features, sublinear tf, MinHash signature and band keys of a text."""
+        tokens = words(text, self.settings.max_words)
+        position = {w: i for i, w in enumerate(dict.fromkeys(tokens))}
+        codes = np.fromiter(map(self._code, position), np.uint64, len(position))
+        unique = codes & _MASK32
+        inverse = np.fromiter(map(position.__getitem__, tokens), np.int64, len(tokens))
+        hashes = unique[inverse]
+        signature = self._hasher.signature(shingle_hashes(hashes, self.settings.shingle_words))
+        keys = band_keys(signature[None, :], self.settings.bands)[0]
+        if not tokens:
+            keys[:] = _EMPTY_KEY
+        counts = np.bincount(inverse, minlength=len(position))
+        kept = codes > _MASK32
+        mask = np.uint64(self.settings.n_features - 1)
+        features = (unique[kept] & mask).astype(np.int32)
+        if features.size == 0:
+            return np.empty(0, np.int32), np.empty(0, np.float32), signature, keys
+        features, where = np.unique(features, return_inverse=True)  # hash collisions add up
+        tf = np.bincount(where, weights=counts[kept], minlength=features.size)
+        return features, (1.0 + np.log(tf)).astype(np.float32), signature, keys
 
     def _retire(self, row: int) -> None:
         start, stop = self._indptr.view[row], self._indptr.view[row + 1]
@@ -352,8 +368,7 @@ class SimilarityIndex:
             row = self._row[doc]
             vector = self._matrix()[row].toarray().ravel()
             return row, vector, float(self._times.view[row])
-        tokens = words(doc, self.settings.max_words)
-        features, tf = self._term_counts(tokens, [self._hash(w) for w in tokens])
+        features, tf, _, _ = self._encode(doc)
         vector = np.zeros(self.settings.n_features, dtype=np.float32)
         vector[features] = _normalised(tf * self._idf[features])
         return -1, vector, published.timestamp() if published else math.nan
@@ -364,11 +379,7 @@ class SimilarityIndex:
         if doc in self._row:
             row = self._row[doc]
             return row, self._sigs.view[row], self._keys.view[row], float(self._times.view[row])
-        hashes = [self._hash(w) for w in words(doc, self.settings.max_words)]
-        signature = self._hasher.signature(shingle_hashes(hashes, self.settings.shingle_words))
-        keys = band_keys(signature[None, :], self.settings.bands)[0]
-        if not hashes:
-            keys[:] = _EMPTY_KEY
+        _, _, signature, keys = self._encode(doc)
         return -1, signature, keys, published.timestamp() if published else math.nan
 
     def _window_mask(self, when: float, window: timedelta, row: int) -> np.ndarray:
@@ -378,6 +389,10 @@ class SimilarityIndex:
         if row >= 0:
             mask[row] = False
         return mask
+
+
+def _is_term(word: str) -> bool:
+    return len(word) > 1 and word not in ENGLISH_STOP_WORDS and not word.isdigit()
 
 
 def _normalised(values: np.ndarray) -> np.ndarray:

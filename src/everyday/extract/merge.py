@@ -37,6 +37,8 @@ from ..models import FeedEntry, Page
 from .metadata import clean_text
 from .page import is_sensible_canonical
 
+_SEPARATORS = frozenset("|-–—:·•»")
+
 
 @dataclass(frozen=True)
 class Merged:
@@ -88,9 +90,19 @@ def merge(entry: FeedEntry | None, page: Page | None, fetched_url: str) -> Merge
 
 
 def _title(page_title: str | None, feed_title: str | None) -> str | None:
-    """Page title, unless it is the feed title plus decoration (a site name, a section)."""
+    """Page title, unless it is the feed title plus decoration ("Headline | Site")."""
     if not page_title or not feed_title:
         return page_title or feed_title
-    if len(feed_title) < len(page_title) and feed_title.casefold() in page_title.casefold():
-        return feed_title
-    return page_title
+    return feed_title if _is_decorated(page_title, feed_title) else page_title
+
+
+def _is_decorated(page_title: str, feed_title: str) -> bool:
+    """True when ``page_title`` is ``feed_title`` with a separated prefix or suffix."""
+    page, feed = page_title.casefold(), feed_title.casefold()
+    if len(feed) >= len(page):
+        return False
+    if page.startswith(feed):
+        return page[len(feed) :].strip()[:1] in _SEPARATORS
+    if page.endswith(feed):
+        return page[: -len(feed)].strip()[-1:] in _SEPARATORS
+    return False

@@ -24,7 +24,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -52,6 +52,7 @@ _MODIFIED_KEYS = ("og:updated_time", "datemodified", "dcterms.modified", "last-m
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+")
 _TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.I | re.S)
 _JSON_JUNK = re.compile(r"^\s*(<!--|//\s*<!\[CDATA\[|<!\[CDATA\[)|(-->|//\s*\]\]>|\]\]>)\s*$")
+_XML_PROLOG = re.compile(r"\s*<\?xml[^>]*\?>")
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 _LATEST_YEAR, _EARLIEST_YEAR = 2100, 1990
 
@@ -89,9 +90,9 @@ def read_metadata(page: lxml.html.HtmlElement | str, url: str) -> Metadata:
     tree = _as_tree(page)
     if tree is None:
         return Metadata()
-    metas = _collect_metas(tree)
-    links = _collect_links(tree, url)
-    ld = _article_node(tree)
+    scan = _scan(tree, url)
+    metas, links = scan.metas, scan.links
+    ld = _article_node(scan.json_ld)
 
     def meta(*keys: str) -> str | None:
         return next((v for k in keys for v in metas.get(k, ()) if v), None)
@@ -100,7 +101,7 @@ def read_metadata(page: lxml.html.HtmlElement | str, url: str) -> Metadata:
     canonicals = _canonicals(links, meta("og:url"), ld, url)
     image, width, height = _pick_image(metas, ld, links, url)
     return Metadata(
-        title=_pick_title(ld, meta, tree, site_name),
+        title=_pick_title(ld, meta, scan, site_name),
         description=clean_text(
             meta("og:description")
             or _str(ld.get("description"))
@@ -162,37 +163,60 @@ def _as_tree(page: lxml.html.HtmlElement | str) -> lxml.html.HtmlElement | None:
         return page
     if not page.strip():
         return None
+    # Parse text as text: bytes would let a stale <meta charset> re-decode it. Only a
+    # text with an XML encoding declaration (which lxml refuses) goes in as UTF-8 bytes.
+    xml_prolog = _XML_PROLOG.match(page)
     try:
-        return lxml.html.document_fromstring(page.encode("utf-8", "surrogatepass"))
+        if xml_prolog:
+            return lxml.html.document_fromstring(page[xml_prolog.end() :])
+        return lxml.html.document_fromstring(page)
     except (etree.ParserError, ValueError):
         return None
 
 
-def _collect_metas(tree: lxml.html.HtmlElement) -> dict[str, list[str]]:
-    """Map lowercased ``property``/``name``/``itemprop``/``http-equiv`` keys to their contents."""
-    metas: dict[str, list[str]] = {}
-    for el in tree.iter("meta"):
-        content = el.get("content")
-        if content is None:
-            continue
-        content = content.strip()
-        for attr in ("property", "name", "itemprop", "http-equiv"):
-            key = el.get(attr)
-            if key:
-                metas.setdefault(key.strip().lower(), []).append(content)
-    return metas
+@dataclass
+class _Scan:
+    """What one walk over the tree collects (one walk: the metadata cost is per element)."""
+
+    metas: dict[str, list[str]] = field(default_factory=dict)  # lowercased key -> contents
+    links: dict[str, str] = field(default_factory=dict)  # rel -> first absolute href
+    json_ld: list[str] = field(default_factory=list)
+    title: str | None = None
+    h1: str | None = None
 
 
-def _collect_links(tree: lxml.html.HtmlElement, base: str) -> dict[str, str]:
-    """First absolute href of each ``rel`` value we use (canonical, amphtml, image_src)."""
-    links: dict[str, str] = {}
-    for el in tree.iter("link"):
-        for rel in (el.get("rel") or "").lower().split():
-            if rel in ("canonical", "amphtml", "image_src") and rel not in links:
-                href = _url(el.get("href"), base)
-                if href:
-                    links[rel] = href
-    return links
+_META_KEYS = ("property", "name", "itemprop", "http-equiv")
+_LINK_RELS = frozenset({"canonical", "amphtml", "image_src"})
+
+
+def _scan(tree: lxml.html.HtmlElement, base: str) -> _Scan:
+    """Collect metas, links, JSON-LD, <title> and the first <h1> in a single pass."""
+    scan = _Scan()
+    for el in tree.iter("meta", "link", "script", "title", "h1"):
+        tag = el.tag
+        if tag == "meta":
+            content = el.get("content")
+            if content is not None:
+                for attr in _META_KEYS:
+                    key = el.get(attr)
+                    if key:
+                        scan.metas.setdefault(key.strip().lower(), []).append(content.strip())
+        elif tag == "link":
+            for rel in (el.get("rel") or "").lower().split():
+                if rel in _LINK_RELS and rel not in scan.links:
+                    href = _url(el.get("href"), base)
+                    if href:
+                        scan.links[rel] = href
+        elif tag == "script":
+            if el.text and "ld+json" in (el.get("type") or "").lower():
+                scan.json_ld.append(el.text)
+        elif tag == "title":
+            # RCDATA: a "<script>" inside <title> arrives as literal text; clean_text drops it.
+            if scan.title is None:
+                scan.title = el.text or ""
+        elif scan.h1 is None:
+            scan.h1 = " ".join(el.itertext())
+    return scan
 
 
 def _canonicals(
@@ -221,12 +245,11 @@ def _url(value: str | None, base: str, strip_fragment: bool = False) -> str | No
 # ---------------------------------------------------------------- JSON-LD
 
 
-def _article_node(tree: lxml.html.HtmlElement) -> dict[str, Any]:
+def _article_node(scripts: list[str]) -> dict[str, Any]:
     """The first schema.org article object, with ``{"@id": ...}`` references resolved."""
     nodes: list[dict[str, Any]] = []
-    for script in tree.iter("script"):
-        if "ld+json" in (script.get("type") or "").lower() and script.text:
-            nodes.extend(_walk(_load_json(script.text)))
+    for text in scripts:
+        nodes.extend(_walk(_load_json(text)))
     by_id = {n["@id"]: n for n in nodes if isinstance(n.get("@id"), str)}
     for node in nodes:
         if _types(node) & ARTICLE_TYPES:
@@ -296,7 +319,7 @@ def _name_of(value: Any) -> str | None:
 # ---------------------------------------------------------------- field pickers
 
 
-def _pick_title(ld: dict[str, Any], meta: Any, tree: Any, site: str | None) -> str | None:
+def _pick_title(ld: dict[str, Any], meta: Any, scan: _Scan, site: str | None) -> str | None:
     headline = clean_text(_str(ld.get("headline")) or _str(ld.get("name")))
     og = clean_text(meta("og:title"))
     # Google once asked for headlines <= 110 chars, so many are cut with "...".
@@ -308,19 +331,10 @@ def _pick_title(ld: dict[str, Any], meta: Any, tree: Any, site: str | None) -> s
     for candidate in (og, clean_text(meta("twitter:title"))):
         if candidate:
             return _strip_site(candidate, site)
-    title, h1 = _element_text(tree, "title"), _element_text(tree, "h1")
+    title, h1 = clean_text(scan.title), clean_text(scan.h1)
     if title and h1 and len(h1) < len(title) and h1.casefold() in title.casefold():
         return h1  # "<h1> | Site" without a site name to strip: the <h1> is the headline
     return _strip_site(title, site) if title else h1
-
-
-def _element_text(tree: lxml.html.HtmlElement, tag: str) -> str | None:
-    el = next(tree.iter(tag), None)
-    if el is None:
-        return None
-    # <title> is RCDATA: "<script>" inside it arrives as literal text; clean_text drops it.
-    raw = el.text if tag == "title" else " ".join(el.itertext())
-    return clean_text(raw)
 
 
 def _strip_site(title: str, site: str | None) -> str:
@@ -386,13 +400,14 @@ def _first_date(metas: dict[str, list[str]], keys: tuple[str, ...]) -> datetime 
 
 def _authors(ld: dict[str, Any], metas: dict[str, list[str]]) -> tuple[str, ...]:
     raw = ld.get("author") or ld.get("creator")
-    names = [_name_of(a) for a in (raw if isinstance(raw, list) else [raw])] if raw else []
-    if not any(names):
+    found = [_name_of(a) for a in (raw if isinstance(raw, list) else [raw])] if raw else []
+    names = [n for n in found if n]
+    if not names:
         names = [v for v in metas.get("article:author", ()) if not _is_url(v)]
         names = names or metas.get("author", []) or metas.get("dc.creator", [])
     seen: dict[str, None] = {}
-    for name in names:
-        name = clean_text(name)
+    for raw_name in names:
+        name = clean_text(raw_name)
         if name and not _is_url(name):
             name = re.sub(r"^by\s+", "", name, flags=re.I)
             seen.setdefault(name, None)

@@ -31,7 +31,7 @@ from everyday.settings import SiteSettings
 from everyday.taxonomy import Taxonomy, Topic
 
 from .entries import Entry, absolute, by_topic, item_api_path, news_topics, published
-from .jsonapi import Item, dumps, envelope, full_item, images_json, news_item
+from .jsonapi import VALUE_INDENT, Item, dumps, full_item_text, images_json, news_item, page_text
 from .output import Output
 
 log = logging.getLogger(__name__)
@@ -74,23 +74,29 @@ def build_api(
     if site.page_size < 1:
         raise ConfigError(f"[site] page_size must be at least 1, got {site.page_size}")
     listed = published(entries)
-    items = {e.path: news_item(e, site) for e in listed}
+    items = {e.path: dumps(news_item(e, site), VALUE_INDENT) for e in listed}
     write_pages(out, "api/news", [items[e.path] for e in listed], site.page_size)
     for topic in news_topics(taxonomy):
         chosen = by_topic(listed, topic)
         write_pages(out, f"api/news/{topic.id}", [items[e.path] for e in chosen], site.page_size)
     write_items(out, listed, items, site)
-    write_pages(out, "api/topics", topics_index(listed, taxonomy, site), site.page_size)
-    write_pages(out, "api/providers", providers_index(listed, taxonomy, site), site.page_size)
-    write_pages(out, "api/newsletters", newsletters_index(newsletters), site.page_size)
+    for name, rows in (
+        ("topics", topics_index(listed, taxonomy, site)),
+        ("providers", providers_index(listed, taxonomy, site)),
+        ("newsletters", newsletters_index(newsletters)),
+    ):
+        write_pages(out, f"api/{name}", [dumps(r, VALUE_INDENT) for r in rows], site.page_size)
     log.info("api built published=%d topics=%d", len(listed), len(news_topics(taxonomy)))
 
 
-def write_pages(out: Output, prefix: str, values: Sequence[object], size: int) -> int:
-    """Write ``prefix/page/N/index.json`` and ``prefix/index.json`` (= page 1); return N."""
+def write_pages(out: Output, prefix: str, values: Sequence[str], size: int) -> int:
+    """Write ``prefix/page/N/index.json`` and ``prefix/index.json`` (= page 1); return N.
+
+    ``values`` are items already encoded at :data:`VALUE_INDENT`.
+    """
     chunks = [values[i : i + size] for i in range(0, len(values), size)] or [[]]
     for number, chunk in enumerate(chunks, start=1):
-        text = dumps(envelope(number, chunk, number < len(chunks)))
+        text = page_text(number, chunk, number < len(chunks))
         out.write(f"{prefix}/page/{number}/index.json", text)
         if number == 1:
             out.write(f"{prefix}/index.json", text)
@@ -98,7 +104,7 @@ def write_pages(out: Output, prefix: str, values: Sequence[object], size: int) -
 
 
 def write_items(
-    out: Output, listed: Sequence[Entry], items: dict[str, Item], site: SiteSettings
+    out: Output, listed: Sequence[Entry], items: dict[str, str], site: SiteSettings
 ) -> None:
     """Write the per-item JSON of each published record (first of two same-URL records wins)."""
     seen: set[str] = set()
@@ -108,7 +114,7 @@ def write_items(
             log.warning("per-item API path taken, skipped path=%s record=%s", path, entry.path)
             continue
         seen.add(path)
-        out.write(path, dumps(full_item(items[entry.path], entry, absolute(site, path))))
+        out.write(path, full_item_text(items[entry.path], entry, absolute(site, path)))
 
 
 def topics_index(listed: Sequence[Entry], taxonomy: Taxonomy, site: SiteSettings) -> list[Item]:

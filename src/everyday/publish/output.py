@@ -13,11 +13,14 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
+import stat
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from everyday.errors import EverydayError, RecordError
-from everyday.records.files import atomic_write
+from everyday.records.files import TEMP_PREFIX, TEMP_SUFFIX, atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +60,47 @@ def check_relative(path: str) -> str:
     return path
 
 
+def replace_file(target: Path, payload: bytes) -> bool:
+    """Atomically replace ``target`` unless it holds ``payload``; True if written.
+
+    Like :func:`everyday.records.files.atomic_write` (temp file + rename, so readers never
+    see half a file) but without the two fsyncs per file: build output can be rebuilt after
+    a crash, and fsync made a 10,000-record build 50x slower. ``Output(durable=True)`` uses
+    ``atomic_write`` instead.
+    """
+    try:
+        if target.stat().st_size == len(payload) and target.read_bytes() == payload:
+            return False
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        mode = 0o644
+    fd, tmp = tempfile.mkstemp(
+        dir=target.parent, prefix=f"{TEMP_PREFIX}{target.name}.", suffix=TEMP_SUFFIX
+    )
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return True
+
+
 class Output:
     """Collects one build's files under ``root``; call :meth:`finish` once at the end."""
 
-    def __init__(self, root: Path, manifest: str = MANIFEST) -> None:
+    def __init__(self, root: Path, manifest: str = MANIFEST, *, durable: bool = False) -> None:
         self.root = Path(root)
+        self.durable = durable
         self.manifest_path = self.root / check_relative(manifest)
         self.previous = self._load_manifest()
         self.current: dict[str, tuple[int, str]] = {}
         self.written: set[str] = set()
         self.unchanged: set[str] = set()
+        self._dirs: set[Path] = set()
 
     def write(self, path: str, data: str | bytes) -> bool:
         """Write one file unless it already holds ``data``; True if bytes were written."""
@@ -81,8 +115,12 @@ class Output:
             self.unchanged.add(path)
             return False
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            changed = atomic_write(target, payload)
+            if target.parent not in self._dirs:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                self._dirs.add(target.parent)
+            changed = (
+                atomic_write(target, payload) if self.durable else replace_file(target, payload)
+            )
         except (OSError, RecordError) as e:
             raise PublishError(f"{target}: cannot write: {e}") from e
         (self.written if changed else self.unchanged).add(path)

@@ -1,0 +1,5 @@
+"""``python -m everyday`` = the ``everyday`` command."""
+
+from .cli import main
+
+main()
