@@ -24,19 +24,28 @@ def setup_logging(verbose: int) -> None:
     level = {0: logging.ERROR, 1: logging.INFO}.get(verbose, logging.DEBUG)
     handler = RichHandler(console=err_console, show_path=False, rich_tracebacks=False)
     root = logging.getLogger("everyday")
+    for old in root.handlers:
+        old.close()
     root.handlers[:] = [handler]
     root.setLevel(min(level, logging.INFO))
     handler.setLevel(level)
     root.propagate = False
 
 
-def log_to_file(path: Path) -> None:
+@contextmanager
+def log_to_file(path: Path) -> Iterator[None]:
     """Keep an info-level log of every pass in the hub (``.everyday/everyday.log``)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     handler.setLevel(logging.INFO)
-    logging.getLogger("everyday").addHandler(handler)
+    logger = logging.getLogger("everyday")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
 
 
 @contextmanager

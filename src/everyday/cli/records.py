@@ -14,7 +14,12 @@ from .output import console
 
 @cli.group()
 def records() -> None:
-    """Validate and format record files (Markdown + YAML front matter, the seed's layout)."""
+    """Validate and format record files (Markdown + YAML front matter, the seed's layout).
+
+    \b
+    Example:
+        everyday records check _news && everyday records fmt --check _news
+    """
 
 
 @records.command("check")
@@ -28,7 +33,7 @@ def check(directory: Path) -> None:
     """
     problems = check_tree(directory)
     for p in problems:
-        console.print(f"{p.path}: {p.field}: {p.message}", markup=False)
+        click.echo(f"{p.path}: {p.field}: {' '.join(p.message.split())}")
     count = len({p.path for p in problems})
     console.print(f"{count} file(s) with problems" if problems else "all records are valid")
     sys.exit(EXIT_ATTENTION if problems else 0)
@@ -52,6 +57,6 @@ def fmt(directory: Path, check_only: bool) -> None:
     """
     changed = fmt_tree(directory, check_only=check_only)
     for path in changed:
-        console.print(f"{'would reformat' if check_only else 'reformatted'} {path}", markup=False)
+        click.echo(f"{'would reformat' if check_only else 'reformatted'} {path}")
     console.print(f"{len(changed)} file(s) {'to reformat' if check_only else 'reformatted'}")
     sys.exit(EXIT_ATTENTION if check_only and changed else 0)

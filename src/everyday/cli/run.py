@@ -80,7 +80,11 @@ def resolve_hub(hub_dir: Path | None) -> Path:
 def run_once(
     settings: Settings, hub_dir: Path, *, refresh: bool, all_sources: bool, show_progress: bool
 ) -> RunSummary:
-    with open_hub(hub_dir, settings) as hub, progress_events(show_progress) as events:
+    with (
+        log_to_file(settings.path(".everyday/everyday.log")),
+        open_hub(hub_dir, settings) as hub,
+        progress_events(show_progress) as events,
+    ):
         summary = asyncio.run(
             run_pass(
                 hub, datetime.now(UTC), refresh=refresh, all_sources=all_sources, on_event=events
@@ -114,7 +118,6 @@ def run(
     hub_dir = resolve_hub(hub_dir)
     interval = parse_every(every) if every else None
     settings = load_settings(hub_dir)
-    log_to_file(settings.path(".everyday/everyday.log"))
     while True:
         summary = run_once(
             settings,
@@ -165,7 +168,6 @@ def demo(directory: Path, port: int) -> None:
         settings = with_overrides(
             load_settings(directory), "fetch", allow_private=True, hosts=tuple(wire.hosts)
         )
-        log_to_file(settings.path(".everyday/everyday.log"))
         run_once(
             settings, directory, refresh=False, all_sources=True, show_progress=sys.stderr.isatty()
         )

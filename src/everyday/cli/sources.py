@@ -81,7 +81,14 @@ async def probe(settings: Settings, url: str) -> tuple[str, str, str | None]:
 @click.argument("url")
 @click.option("--kind", type=click.Choice(KINDS), help="Skip the check and add as this kind.")
 def add(hub_dir: Path | None, url: str, kind: str | None) -> None:
-    """Add a feed, sitemap or single page. A web page is checked for a feed link first."""
+    """Add a feed, sitemap or single page. A web page is checked for a feed link first.
+
+    \b
+    Examples:
+        everyday sources add https://example.com/feed.xml
+        everyday sources add https://example.com/blog/
+        everyday sources add --kind page https://example.com/2024/05/one-story.html
+    """
     hub_dir = resolve_hub(hub_dir)
     settings = load_settings(hub_dir)
     title = None
@@ -100,7 +107,12 @@ def add(hub_dir: Path | None, url: str, kind: str | None) -> None:
 @hub_option
 @click.argument("url")
 def remove(hub_dir: Path | None, url: str) -> None:
-    """Stop polling a source. Records already collected stay."""
+    """Stop polling a source. Records already collected stay.
+
+    \b
+    Example:
+        everyday sources remove https://example.com/feed.xml
+    """
     hub_dir = resolve_hub(hub_dir)
     settings = load_settings(hub_dir)
     with open_hub(hub_dir, settings) as hub:
@@ -116,7 +128,12 @@ def remove(hub_dir: Path | None, url: str) -> None:
 @sources.command("list")
 @hub_option
 def list_(hub_dir: Path | None) -> None:
-    """Show every source with its last check, next check and errors."""
+    """Show every source with its last check, next check and errors.
+
+    \b
+    Example:
+        everyday sources list --hub myhub
+    """
     hub_dir = resolve_hub(hub_dir)
     with open_hub(hub_dir) as hub:
         from ..pipeline import sync_sources
@@ -145,7 +162,12 @@ def _when(value: object) -> str:
 @hub_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def import_opml(hub_dir: Path | None, file: Path) -> None:
-    """Add every feed of an OPML subscription list."""
+    """Add every feed of an OPML subscription list.
+
+    \b
+    Example:
+        everyday sources import-opml ~/Downloads/subscriptions.opml
+    """
     hub_dir = resolve_hub(hub_dir)
     settings = load_settings(hub_dir)
     outlines = parse_opml(file.read_bytes())
@@ -172,7 +194,12 @@ def import_opml(hub_dir: Path | None, file: Path) -> None:
     help="Write to this file instead of standard output.",
 )
 def export(hub_dir: Path | None, output: Path | None) -> None:
-    """Write the hub's sources as an OPML 2.0 subscription list."""
+    """Write the hub's sources as an OPML 2.0 subscription list.
+
+    \b
+    Example:
+        everyday sources export-opml -o subscriptions.opml
+    """
     hub_dir = resolve_hub(hub_dir)
     with open_hub(hub_dir) as hub:
         from ..pipeline import sync_sources

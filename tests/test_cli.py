@@ -1,0 +1,165 @@
+"""The ``everyday`` command as a user meets it: help, init, demo, run, sources, records."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+
+from everyday.cli import cli, records, run, sources  # noqa: F401  (registers the commands)
+from everyday.cli.run import parse_every
+from everyday.demo.newswire import Newswire
+from everyday.records.files import iter_record_files
+from everyday.settings import load_settings
+from everyday.sources.opml import parse_opml
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), env=env, catch_exceptions=False)
+
+
+def wire_env(wire: Newswire) -> dict[str, str]:
+    return {"EVERYDAY_FETCH_ALLOW_PRIVATE": "true", "EVERYDAY_FETCH_HOSTS": ",".join(wire.hosts)}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def all_commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = []
+    for name, command in group.commands.items():
+        found.append((*prefix, name))
+        if isinstance(command, click.Group):
+            found += all_commands(command, (*prefix, name))
+    return found
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    top = invoke("--help")
+    assert top.exit_code == 0
+    for name in ("demo", "init", "run", "sources", "records"):
+        assert name in top.output
+    for path in all_commands(cli):
+        result = invoke(*path, "--help")
+        assert result.exit_code == 0, path
+        assert "Example" in result.output, path
+
+
+def test_init_creates_a_hub_and_refuses_to_overwrite(tmp_path: Path) -> None:
+    hub = tmp_path / "myhub"
+    result = invoke(
+        "init", str(hub), "--title", "Robotics Daily", "--source", "https://example.org/feed"
+    )
+    assert result.exit_code == 0, result.output
+    settings = load_settings(hub, env={})
+    assert settings.site.title == "Robotics Daily"
+    assert settings.sources == ("https://example.org/feed",)
+    assert any((hub / "_data" / "topics").glob("*.yaml"))
+    again = invoke("init", str(hub))
+    assert again.exit_code == 3
+    assert "error:" in again.output
+
+
+def test_run_outside_a_hub_is_a_config_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = invoke("run")
+    assert result.exit_code == 3
+    assert "everyday.toml" in result.output
+
+
+def test_demo_collects_then_finds_nothing_new(tmp_path: Path) -> None:
+    port = str(free_port())
+    hub = tmp_path / "demo"
+    first = invoke("demo", str(hub), "--port", port)
+    assert first.exit_code == 0, first.output
+    count = len(list(iter_record_files(hub / "_news")))
+    assert count >= 50
+    assert f"{count} new" in first.output
+    assert "skipped" in first.output and "http-404" in first.output
+    second = invoke("demo", str(hub), "--port", port)
+    assert second.exit_code == 0, second.output
+    assert "0 new, 0 updated" in second.output
+    assert len(list(iter_record_files(hub / "_news"))) == count
+
+
+def test_sources_add_list_remove_and_opml(tmp_path: Path) -> None:
+    hub = tmp_path / "hub"
+    invoke("init", str(hub), "--source", "https://example.org/feed")
+    with Newswire() as wire:
+        env = wire_env(wire)
+        feed = wire.feed_urls[0]
+        added = invoke("sources", "add", "--hub", str(hub), feed, env=env)
+        assert added.exit_code == 0, added.output
+        assert "added" in added.output and "(feed)" in added.output
+        # a web page: its advertised feed is what gets added
+        page = invoke("sources", "add", "--hub", str(hub), wire.home_url("tickerside"), env=env)
+        assert page.exit_code == 0, page.output
+        assert wire.feed_url("tickerside") in page.output
+        listed = invoke("sources", "list", "--hub", str(hub), env=env)
+        assert "never" in listed.output
+        assert feed in load_settings(hub, env={}).sources
+
+        opml = tmp_path / "subs.opml"
+        where = urlsplit(wire.opml_url)
+        opml.write_bytes(wire.respond("GET", where.path, {"host": where.netloc}).body)
+        imported = invoke("sources", "import-opml", "--hub", str(hub), str(opml), env=env)
+        assert imported.exit_code == 0, imported.output
+        assert "already there" in imported.output
+
+    exported = invoke("sources", "export-opml", "--hub", str(hub))
+    urls = {o.xml_url for o in parse_opml(exported.output.encode())}
+    assert set(wire.feed_urls) <= urls
+    removed = invoke("sources", "remove", "--hub", str(hub), feed)
+    assert removed.exit_code == 0
+    assert feed not in load_settings(hub, env={}).sources
+    missing = invoke("sources", "remove", "--hub", str(hub), "https://nowhere.example/")
+    assert missing.exit_code == 1
+
+
+def test_records_check_and_fmt(tmp_path: Path) -> None:
+    news = tmp_path / "_news"
+    news.mkdir()
+    good = (
+        '---\ncategory: news\ntitle: "A chip"\nexcerpt: "Fast."\n'
+        "publishedDateTime: 2024-01-02T03:04:05Z\n"
+        'originalUrl: "https://example.org/a"\nwebUrl: "https://example.org/a"\ntype: article\n\n'
+        "provider:\n  name: Example\n  domain: example.org\n\ntopics:\n  - AI\n---\n\n"
+    )
+    (news / "2024-01-02-a-chip.md").write_text(good)
+    (news / "2024-01-03-legacy.md").write_text(
+        good.replace('"https://example.org/a"', "https://example.org/a")
+    )
+    (news / "2024-01-04-broken.md").write_text("---\ntitle: [unclosed\n---\n")
+    check = invoke("records", "check", str(news))
+    assert check.exit_code == 1
+    assert "2024-01-04-broken.md" in check.output
+    fmt_check = invoke("records", "fmt", "--check", str(news))
+    assert fmt_check.exit_code == 1
+    assert "2024-01-03-legacy.md" in fmt_check.output
+    assert invoke("records", "fmt", str(news)).exit_code == 0
+    assert (news / "2024-01-03-legacy.md").read_text() == good
+    (news / "2024-01-04-broken.md").unlink()
+    assert invoke("records", "check", str(news)).exit_code == 0
+    assert invoke("records", "fmt", "--check", str(news)).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("30m", 1800), ("2h", 7200), ("90s", 90), ("45", 45), ("1d", 86400)]
+)
+def test_every_accepts_durations(text: str, seconds: int) -> None:
+    assert parse_every(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "0m", "soon", "5x", "-1m"])
+def test_every_rejects_nonsense(text: str) -> None:
+    with pytest.raises(click.BadParameter):
+        parse_every(text)
