@@ -93,9 +93,7 @@ class KeyRing:
 
 def describe_missing_key() -> str:
     """The line a run logs once when it leaves ``secured`` out for lack of a key."""
-    return (
-        f"no secret key: secured omitted (set {ENV_VAR} or run `everyday secure init-key`)"
-    )
+    return f"no secret key: secured omitted (set {ENV_VAR} or run `everyday secure init-key`)"
 
 
 def generate_key(key_id: str) -> Key:
@@ -247,7 +245,9 @@ def _replace_private(path: Path, text: str) -> None:
 
 def next_key_id(ring: KeyRing | None) -> str:
     """``k1``, ``k2``...: one above the highest ``k<n>`` id in the ring."""
-    numbers = [int(m.group(1)) for i in (ring.ids if ring else ()) if (m := re.fullmatch(r"k(\d+)", i))]
+    numbers = [
+        int(m.group(1)) for i in (ring.ids if ring else ()) if (m := re.fullmatch(r"k(\d+)", i))
+    ]
     return f"k{max(numbers, default=0) + 1}"
 
 

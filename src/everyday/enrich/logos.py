@@ -16,10 +16,12 @@ import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
+from typing import cast
 from urllib.parse import urljoin, urlsplit
 
 import yaml
 from PIL import Image as PILImage
+from PIL.IcoImagePlugin import IcoImageFile
 
 from ..errors import ImageError
 from ..models import Image
@@ -259,8 +261,8 @@ def _decode(data: bytes) -> PILImage.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", PILImage.DecompressionBombWarning)
             img = PILImage.open(io.BytesIO(data), formats=ICON_FORMATS)
-            if img.format == "ICO":
-                img.size = max(img.info.get("sizes") or {img.size}, key=lambda s: s[0] * s[1])
+            if isinstance(img, IcoImageFile):
+                img.size = min(img.info.get("sizes") or {img.size}, key=lambda s: s[0] * s[1])
             width, height = img.size
             if width * height > MAX_ICON_PIXELS:
                 raise ImageError(f"icon too large: {width}x{height}")
@@ -280,7 +282,8 @@ def _flatten(img: PILImage.Image) -> PILImage.Image:
     rgba = img.convert("RGBA")
     flat = PILImage.new("RGB", rgba.size, WHITE)
     flat.paste(rgba, mask=rgba.getchannel("A"))
-    if all(low == high for low, high in flat.getextrema()):
+    bands = cast(tuple[tuple[int, int], ...], flat.getextrema())  # RGB: one pair per band
+    if all(low == high for low, high in bands):
         raise ImageError("icon is blank (a single colour)")
     return flat
 

@@ -107,12 +107,126 @@ def create_runs(conn: sqlite3.Connection) -> None:
     )
 
 
+def add_serve_columns(conn: sqlite3.Connection) -> None:
+    """Columns the live API filters on: story cluster, admin pin, provider domain (derived)."""
+    _run(
+        conn,
+        "ALTER TABLE articles ADD COLUMN cluster_id INTEGER",
+        "ALTER TABLE articles ADD COLUMN pinned_utc TEXT",
+        # Virtual: computed from the codec JSON on read, so sqlite.py need not write it.
+        "ALTER TABLE articles ADD COLUMN provider_domain TEXT GENERATED ALWAYS AS "
+        "(lower(json_extract(data, '$.record.provider.domain'))) VIRTUAL",
+        "CREATE INDEX articles_cluster ON articles (cluster_id) WHERE cluster_id IS NOT NULL",
+        "CREATE INDEX articles_pinned ON articles (pinned_utc) WHERE pinned_utc IS NOT NULL",
+        "CREATE INDEX articles_provider ON articles (provider_domain, published_utc)",
+        # The API order: newest first, ties by record path (publish/entries.py).
+        "CREATE INDEX articles_listed ON articles (is_published, published_utc DESC, path)",
+        "CREATE INDEX articles_heat ON articles (is_published, heat DESC, published_utc DESC)",
+        "CREATE INDEX articles_quality ON articles "
+        "(is_published, quality DESC, published_utc DESC)",
+    )
+
+
+def create_article_topics(conn: sqlite3.Connection) -> None:
+    """Topic names of each article, kept in step with ``articles.data`` by triggers."""
+    _run(
+        conn,
+        """CREATE TABLE article_topics (
+            article_id INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+            topic TEXT NOT NULL,
+            PRIMARY KEY (topic, article_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX article_topics_article ON article_topics (article_id)",
+        """CREATE TRIGGER article_topics_insert AFTER INSERT ON articles BEGIN
+            INSERT OR IGNORE INTO article_topics (article_id, topic)
+            SELECT new.id, value FROM json_each(new.data, '$.record.topics');
+        END""",
+        """CREATE TRIGGER article_topics_update AFTER UPDATE OF data ON articles BEGIN
+            DELETE FROM article_topics WHERE article_id = old.id;
+            INSERT OR IGNORE INTO article_topics (article_id, topic)
+            SELECT new.id, value FROM json_each(new.data, '$.record.topics');
+        END""",
+        "INSERT OR IGNORE INTO article_topics (article_id, topic) "
+        "SELECT a.id, t.value FROM articles AS a, json_each(a.data, '$.record.topics') AS t",
+    )
+
+
+_FTS_VALUES = (
+    "json_extract({t}.data, '$.record.title'), json_extract({t}.data, '$.record.excerpt'), "
+    "json_extract({t}.data, '$.text')"
+)
+
+
+def create_article_search(conn: sqlite3.Connection) -> None:
+    """Full-text index (FTS5) over title, excerpt and text, kept in step by triggers.
+
+    Contentless (``content=''``): the words live in the index only, the text stays in
+    ``articles.data``; a delete hands FTS5 the old values, read from the old row.
+    """
+    new, old = _FTS_VALUES.format(t="new"), _FTS_VALUES.format(t="old")
+    delete = (
+        "INSERT INTO article_search (article_search, rowid, title, excerpt, text) "
+        f"VALUES ('delete', old.id, {old});"
+    )
+    insert = f"INSERT INTO article_search (rowid, title, excerpt, text) VALUES (new.id, {new});"
+    _run(
+        conn,
+        "CREATE VIRTUAL TABLE article_search USING fts5("
+        "title, excerpt, text, content='', tokenize='unicode61 remove_diacritics 2')",
+        f"CREATE TRIGGER article_search_insert AFTER INSERT ON articles BEGIN {insert} END",
+        f"CREATE TRIGGER article_search_update AFTER UPDATE OF data ON articles BEGIN "
+        f"{delete} {insert} END",
+        f"CREATE TRIGGER article_search_delete AFTER DELETE ON articles BEGIN {delete} END",
+        "INSERT INTO article_search (rowid, title, excerpt, text) "
+        f"SELECT id, {_FTS_VALUES.format(t='articles')} FROM articles",
+    )
+
+
+def create_api_keys(conn: sqlite3.Connection) -> None:
+    """API keys of ``everyday serve``: a public id, a salted hash of the secret, a scope."""
+    _run(
+        conn,
+        """CREATE TABLE api_keys (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            salt BLOB NOT NULL,
+            hash BLOB NOT NULL,
+            created_utc TEXT NOT NULL,
+            revoked_utc TEXT
+        )""",
+    )
+
+
+def create_admin_log(conn: sqlite3.Connection) -> None:
+    """What each admin request did, by which key, from where, and when."""
+    _run(
+        conn,
+        """CREATE TABLE admin_log (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at_utc TEXT NOT NULL,
+            key_id TEXT,
+            client TEXT,
+            action TEXT NOT NULL,
+            target TEXT,
+            status INTEGER NOT NULL,
+            detail TEXT NOT NULL DEFAULT '{}'
+        )""",
+        "CREATE INDEX admin_log_at ON admin_log (at_utc)",
+    )
+
+
 # Order is important. Add new migrations at the end.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     create_sources,
     create_articles,
     create_failures,
     create_runs,
+    add_serve_columns,
+    create_article_topics,
+    create_article_search,
+    create_api_keys,
+    create_admin_log,
 ]
 
 

@@ -1,0 +1,238 @@
+"""Read queries of the live API on the SQLite index: filtered lists, full-text search, counts.
+
+The columns and tables these read come from migrations 5-9 (:mod:`.migrations`):
+``article_search`` (FTS5 over title, excerpt and text) and ``article_topics`` are kept in
+step with ``articles`` by triggers, so every write through :class:`~.sqlite.SQLiteStore`
+updates them in its own transaction and a reader never sees one without the other.
+
+Functions take an open connection so the caller decides the snapshot: run the queries of
+one response inside :func:`snapshot` and they all see the same committed state (WAL).
+The FTS expression passed in must already be safe: build it with
+:func:`everyday.serve.search.parse_query`, never from raw user input.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..errors import StoreError
+from ..models import Article
+from . import codec
+
+SORTS = ("date", "heat", "quality", "rank")
+# Title words count most, then the excerpt, then the body (bm25 column weights).
+BM25 = "bm25(article_search, 8.0, 3.0, 1.0)"
+_ORDER = {
+    "date": "a.published_utc DESC, a.path ASC",
+    "heat": "a.heat IS NULL, a.heat DESC, a.published_utc DESC, a.path ASC",
+    "quality": "a.quality IS NULL, a.quality DESC, a.published_utc DESC, a.path ASC",
+    "rank": f"{BM25}, a.published_utc DESC, a.path ASC",
+}
+
+
+@dataclass(frozen=True)
+class ArticleQuery:
+    """What a list or search asks for; ``published=None`` means published or not."""
+
+    match: str | None = None  # a safe FTS5 expression
+    topic: str | None = None  # display name, as records carry it
+    provider: str | None = None  # domain, any case
+    since: datetime | None = None
+    until: datetime | None = None  # exclusive
+    min_quality: int | None = None
+    published: bool | None = True
+    cluster_id: int | None = None
+    pinned: bool | None = None  # True: pinned only; False: unpinned only
+    sort: str = "date"
+    offset: int = 0
+    limit: int = 20
+
+
+def connect_reader(path: str) -> sqlite3.Connection:
+    """A read-only connection for a server thread (the file must exist and be migrated).
+
+    Raises:
+        StoreError: the file cannot be opened.
+    """
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA query_only = 1")
+        conn.execute("PRAGMA busy_timeout = 5000")
+    except sqlite3.Error as e:
+        raise StoreError(f"{path}: cannot open for reading: {e}") from e
+    return conn
+
+
+@contextmanager
+def snapshot(conn: sqlite3.Connection) -> Iterator[None]:
+    """One read transaction: every query inside sees the same committed state.
+
+    Raises:
+        StoreError: a query failed (the driver error is chained).
+    """
+    try:
+        conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            conn.execute("COMMIT")
+    except sqlite3.Error as e:
+        raise StoreError(f"read failed: {e}") from e
+
+
+def data_version(conn: sqlite3.Connection) -> int:
+    """A number that changes whenever another connection commits (``PRAGMA data_version``)."""
+    return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+
+def _where(query: ArticleQuery) -> tuple[list[str], list[Any]]:
+    where: list[str] = []
+    params: list[Any] = []
+    if query.published is True:
+        where.append("a.is_published = 1")
+    elif query.published is False:
+        where.append("a.is_published IS NOT 1")
+    if query.since is not None:
+        where.append("a.published_utc >= ?")
+        params.append(codec.utc_key(query.since))
+    if query.until is not None:
+        where.append("a.published_utc < ?")
+        params.append(codec.utc_key(query.until))
+    if query.min_quality is not None:
+        where.append("a.quality >= ?")
+        params.append(query.min_quality)
+    if query.provider is not None:
+        where.append("a.provider_domain = ?")
+        params.append(query.provider.lower())
+    if query.topic is not None:
+        where.append("a.id IN (SELECT article_id FROM article_topics WHERE topic = ?)")
+        params.append(query.topic)
+    if query.cluster_id is not None:
+        where.append("a.cluster_id = ?")
+        params.append(query.cluster_id)
+    if query.pinned is not None:
+        where.append("a.pinned_utc IS NOT NULL" if query.pinned else "a.pinned_utc IS NULL")
+    return where, params
+
+
+def find_articles(conn: sqlite3.Connection, query: ArticleQuery) -> list[Article]:
+    """Articles matching ``query`` in its order, ``query.limit`` at most.
+
+    Raises:
+        StoreError: the query failed (e.g. an FTS5 expression the index rejects).
+        ValueError: ``query.sort`` is unknown, or ``rank`` without a match.
+    """
+    if query.sort not in SORTS or (query.sort == "rank" and query.match is None):
+        raise ValueError(f"cannot sort by {query.sort!r} here")
+    where, params = _where(query)
+    source = "articles AS a"
+    if query.match is not None:
+        source = "article_search JOIN articles AS a ON a.id = article_search.rowid"
+        where.insert(0, "article_search MATCH ?")
+        params.insert(0, query.match)
+    order = "a.pinned_utc DESC, a.path ASC" if query.pinned else _ORDER[query.sort]
+    sql = f"SELECT a.data FROM {source}"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += f" ORDER BY {order} LIMIT ? OFFSET ?"
+    try:
+        rows = conn.execute(sql, [*params, query.limit, query.offset]).fetchall()
+    except sqlite3.Error as e:
+        raise StoreError(f"article query failed: {e}") from e
+    return [codec.loads_article(row[0]) for row in rows]
+
+
+def count_articles(conn: sqlite3.Connection, query: ArticleQuery) -> int:
+    """How many articles match ``query`` (paging and sort ignored)."""
+    where, params = _where(query)
+    source = "articles AS a"
+    if query.match is not None:
+        source = "article_search JOIN articles AS a ON a.id = article_search.rowid"
+        where.insert(0, "article_search MATCH ?")
+        params.insert(0, query.match)
+    sql = f"SELECT count(*) FROM {source}" + (" WHERE " + " AND ".join(where) if where else "")
+    try:
+        return int(conn.execute(sql, params).fetchone()[0])
+    except sqlite3.Error as e:
+        raise StoreError(f"article count failed: {e}") from e
+
+
+def articles_by_path(
+    conn: sqlite3.Connection, paths: list[str], day_range: tuple[datetime, datetime] | None
+) -> list[Article]:
+    """Published articles stored under one of ``paths``, or published within ``day_range``.
+
+    Newest first, ties by path: the order the static API resolves same-URL items in.
+    """
+    marks = ", ".join("?" * len(paths)) or "NULL"
+    sql = f"SELECT data FROM articles AS a WHERE a.is_published = 1 AND (a.path IN ({marks})"
+    params: list[Any] = list(paths)
+    if day_range is not None:
+        sql += " OR (a.published_utc >= ? AND a.published_utc < ?)"
+        params += [codec.utc_key(day_range[0]), codec.utc_key(day_range[1])]
+    sql += ") ORDER BY a.published_utc DESC, a.path ASC"
+    try:
+        rows = conn.execute(sql, params).fetchall()
+    except sqlite3.Error as e:
+        raise StoreError(f"article lookup failed: {e}") from e
+    return [codec.loads_article(row[0]) for row in rows]
+
+
+def topic_counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Published articles per topic name."""
+    rows = conn.execute(
+        "SELECT t.topic, count(*) FROM article_topics AS t JOIN articles AS a "
+        "ON a.id = t.article_id WHERE a.is_published = 1 GROUP BY t.topic"
+    ).fetchall()
+    return {row[0]: int(row[1]) for row in rows}
+
+
+def provider_newest(conn: sqlite3.Connection) -> list[tuple[Article, int]]:
+    """For each provider domain of published articles: its newest article and the count."""
+    rows = conn.execute(
+        "SELECT a.data, n FROM articles AS a JOIN ("
+        "  SELECT provider_domain AS d, count(*) AS n, max(published_utc) AS p"
+        "  FROM articles WHERE is_published = 1 GROUP BY provider_domain"
+        ") AS g ON a.provider_domain = g.d AND a.published_utc = g.p "
+        "WHERE a.is_published = 1 ORDER BY a.provider_domain, a.path"
+    ).fetchall()
+    newest: dict[str, tuple[Article, int]] = {}
+    for row in rows:  # ties on the newest time: the first path wins, as in the static API
+        article = codec.loads_article(row[0])
+        newest.setdefault(article.record.provider.domain.lower(), (article, int(row[1])))
+    return list(newest.values())
+
+
+def set_pinned(conn: sqlite3.Connection, url: str, when: datetime | None) -> bool:
+    """Pin (``when`` set) or unpin the article reached by ``url``; False if unknown.
+
+    Only ``pinned_utc`` changes, so the search triggers (``UPDATE OF data``) do not fire.
+    """
+    try:
+        cursor = conn.execute(
+            "UPDATE articles SET pinned_utc = ? WHERE id = "
+            "(SELECT article_id FROM article_urls WHERE url = ?)",
+            (None if when is None else codec.utc_key(when), url),
+        )
+    except sqlite3.Error as e:
+        raise StoreError(f"pin failed: {e}") from e
+    return cursor.rowcount == 1
+
+
+def set_cluster(conn: sqlite3.Connection, url: str, cluster_id: int | None) -> bool:
+    """Put the article reached by ``url`` in a story cluster (for the enrich stage, tests)."""
+    try:
+        cursor = conn.execute(
+            "UPDATE articles SET cluster_id = ? WHERE id = "
+            "(SELECT article_id FROM article_urls WHERE url = ?)",
+            (cluster_id, url),
+        )
+    except sqlite3.Error as e:
+        raise StoreError(f"cluster update failed: {e}") from e
+    return cursor.rowcount == 1
