@@ -53,7 +53,10 @@ TAXONOMY = Taxonomy(
         ("http://127.0.0.1:8080/feed.xml", "127.0.0.1"),
         ("http://[::1]/x", "::1"),
         ("http://localhost:8000/", "localhost"),
-        ("https://a.b.example.invalidtld/", "a.b.example.invalidtld"),
+        (
+            "https://a.b.example.invalidtld/",
+            "example.invalidtld",
+        ),  # unknown suffix: last two labels
         ("", ""),
     ],
 )

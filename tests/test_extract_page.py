@@ -6,6 +6,7 @@ import codecs
 
 import pytest
 
+from everyday.domains import registrable_domain
 from everyday.errors import ParseError
 from everyday.extract import page as page_module
 from everyday.extract.page import (
@@ -13,7 +14,6 @@ from everyday.extract.page import (
     decode_html,
     extract_page,
     is_sensible_canonical,
-    site_of,
 )
 from extract_golden import differences, golden_pages
 
@@ -181,4 +181,4 @@ def test_choose_canonical_takes_the_first_sensible_candidate() -> None:
     ],
 )
 def test_site_of(host: str, site: str) -> None:
-    assert site_of(host) == site
+    assert registrable_domain(host) == site

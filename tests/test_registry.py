@@ -266,7 +266,9 @@ def test_a_domain_is_tried_once_per_pass_even_when_it_fails(tmp_path: Path) -> N
         assert site.hits["/"] == 2
 
 
-@pytest.mark.parametrize("domain", ["", "../../etc", "a/b.test", "UPPER..test"])
+@pytest.mark.parametrize(
+    "domain", ["", "../../etc", "a/b.test", "UPPER..test", "127.0.0.1", "localhost"]
+)
 def test_unusable_domains_fetch_and_write_nothing(tmp_path: Path, domain: str) -> None:
     with IconSite({}) as site:
         assert run(loopback_fetch_settings(), (tmp_path, domain, "X", site.url("/"))) == [None]

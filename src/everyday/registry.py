@@ -95,9 +95,6 @@ async def ensure_provider_logo(
     if not is_valid_domain(domain):
         log.info("logo skipped domain=%r reason=not a usable domain", domain)
         return None
-    folder = Path(hub_dir) / ORGANIZATIONS_DIR
-    if _org_path(folder, domain) is not None:
-        return _existing(folder, domain)
 
     async def attempt() -> Organization | None:
         return await _create(fetcher, Path(hub_dir), domain, name, home_url, Path(assets_dir))
@@ -112,7 +109,7 @@ async def _create(
 ) -> Organization | None:
     """Find, decode and write the logo; ``None`` (logged) on any failure."""
     folder = hub_dir / ORGANIZATIONS_DIR
-    if _org_path(folder, domain) is not None:  # written while we waited for the lock
+    if _org_path(folder, domain) is not None:
         return _existing(folder, domain)
     candidates = await find_icons(fetcher, home_url)
     logos = await _first_decodable(fetcher, domain, candidates)

@@ -87,6 +87,28 @@ class CollectSettings:
 
 
 @dataclass(frozen=True)
+class EnrichSettings:
+    """How related lists, stories, heat and the published decision are made (docs/enrich.md)."""
+
+    window_days: int = _opt(7, "Articles this many days apart or less can be related.")
+    min_score: float = _opt(
+        0.25, "TF-IDF cosine (title, excerpt and text) at which two articles are related."
+    )
+    excerpt_min_score: float = _opt(
+        0.05, "Cosine at which two articles are related when one has no text (imported records)."
+    )
+    story_score: float = _opt(0.5, "Cosine at which two articles tell one story (a cluster).")
+    excerpt_story_score: float = _opt(
+        0.4, "Cosine at which two articles tell one story when one has no text."
+    )
+    duplicate_jaccard: float = _opt(
+        0.5, "MinHash Jaccard of word 3-shingles at which an article is a near-copy of another."
+    )
+    max_related: int = _opt(0, "Longest related list (0: no cap, which keeps lists symmetric).")
+    related_bonus: int = _opt(10, "Heat a leader gains per related article.")
+
+
+@dataclass(frozen=True)
 class StorageSettings:
     """Where records and the index live."""
 
@@ -104,6 +126,7 @@ class Settings:
     site: SiteSettings = field(default_factory=SiteSettings)
     fetch: FetchSettings = field(default_factory=FetchSettings)
     collect: CollectSettings = field(default_factory=CollectSettings)
+    enrich: EnrichSettings = field(default_factory=EnrichSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     sources: tuple[str, ...] = ()
     hub_dir: Path = field(default=Path("."), compare=False)
@@ -117,6 +140,7 @@ SECTIONS = {
     "site": SiteSettings,
     "fetch": FetchSettings,
     "collect": CollectSettings,
+    "enrich": EnrichSettings,
     "storage": StorageSettings,
 }
 

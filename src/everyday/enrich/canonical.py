@@ -25,8 +25,8 @@ from urllib.parse import unquote_plus, urljoin, urlsplit
 
 import idna
 
+from ..domains import registrable_domain
 from ..errors import ParseError
-from .provider import registrable_domain
 
 TRACKING_PARAMS = frozenset(
     {

@@ -1,17 +1,19 @@
 """A topic classifier trained on a hub's own labelled records (pure, apart from save/load).
 
 The keyword tagger (:mod:`.topics`) only knows the words a curator wrote down; a hub that has
-labelled a few hundred records also knows which *other* words go with each topic. This module
-learns them: TF-IDF (word 1-2 grams, sublinear tf) over title + excerpt (+ the body's lead when
-trained with bodies), then one logistic regression per topic (one-vs-rest, balanced classes).
-Each topic's threshold is tuned on out-of-fold scores, so a rare topic is not drowned by the
-root. Like the tagger: the root is always first, parents are implied, at most ``max_topics``.
+labelled records also shows which *other* words go with each topic, and which keyword hits
+mislead. This module learns both: TF-IDF (word 1-2 grams, sublinear tf) over title + excerpt
+(+ the body's lead when trained with bodies) plus one column per topic the tagger assigns,
+then one logistic regression per topic (one-vs-rest, balanced classes). Each topic's
+threshold is tuned on out-of-fold scores, so a rare topic is not drowned by the rest. A topic
+with too few examples to learn is left to its keywords. Like the tagger: the root is always
+first, parents are implied, at most ``max_topics`` labels. Numbers: ``docs/topics.md``.
 
-A saved model is data, never code: ``model.json`` (vocabulary, thresholds, topic order,
-parents) plus ``arrays.npz`` (idf, coefficients, intercepts) loaded with
+A saved model is data, never code: ``model.json`` (vocabulary, thresholds, the taxonomy's
+names, parents and keywords) plus ``arrays.npz`` (idf, coefficients, intercepts) read with
 ``allow_pickle=False``. A pickle or joblib file runs arbitrary code when loaded, and a model
-folder may come from someone else's hub; this format can only hold numbers and text, and the
-sklearn version that trained it does not matter, because prediction is a few lines of numpy.
+folder may come from someone else's hub; this format holds only numbers and text, and the
+sklearn version that trained it does not matter: prediction is a few lines of numpy.
 """
 
 from __future__ import annotations
@@ -42,13 +44,14 @@ from .topics import DEFAULT_RULES, TopicRules, assign_topics
 log = logging.getLogger(__name__)
 
 FORMAT = "everyday-topic-model/1"
+MODEL_DIR = Path(".everyday") / "topics-model"  # in the hub: private, never published
 MODEL_FILE, ARRAYS_FILE = "model.json", "arrays.npz"
 MODES = ("keywords", "model", "union")
 MIN_RECORDS = 10  # below this no held-out fold has a positive of anything
 # A body is ~20x an excerpt: its lead carries the subject; the rest would drown the title.
 _TEXT_CHARS = 2000
 _FIELD_CHARS = 5000  # a "title" or "excerpt" longer than this is not one
-_C = 10.0  # measured on the corpus: weak regularisation suits short, keyword-like documents
+_C = 100.0  # measured on the corpus (1, 10, 100): weak regularisation suits short documents
 _THRESHOLD_RANGE = (0.1, 0.9)
 _KEYWORD_WEIGHT = 1.0  # a TF-IDF row has norm 1: one keyword hit weighs like a whole title
 _ALL_MATCHES = TopicRules(max_topics=1000)  # features see every keyword topic, not the top 5

@@ -262,7 +262,7 @@ def _decode(data: bytes) -> PILImage.Image:
             warnings.simplefilter("error", PILImage.DecompressionBombWarning)
             img = PILImage.open(io.BytesIO(data), formats=ICON_FORMATS)
             if isinstance(img, IcoImageFile):
-                img.size = min(img.info.get("sizes") or {img.size}, key=lambda s: s[0] * s[1])
+                img.size = max(img.info.get("sizes") or {img.size}, key=lambda s: s[0] * s[1])
             width, height = img.size
             if width * height > MAX_ICON_PIXELS:
                 raise ImageError(f"icon too large: {width}x{height}")
@@ -302,8 +302,14 @@ def _square(img: PILImage.Image) -> PILImage.Image:
 
 
 def is_valid_domain(domain: str) -> bool:
-    """Whether ``domain`` is safe as a file name and an ``_id`` (lowercase host labels)."""
-    return len(domain) <= 253 and bool(_DOMAIN.match(domain))
+    """Whether ``domain`` can name an organization: lowercase labels, safe as a file name.
+
+    IP addresses and single-label hosts (``localhost``) are refused: every site on them
+    would share one organization, and so one name and logo.
+    """
+    if len(domain) > 253 or not _DOMAIN.match(domain) or "." not in domain:
+        return False
+    return not domain.rsplit(".", 1)[1].isdigit()  # no top-level domain is numeric
 
 
 def logo_filename(domain: str, size: int) -> str:

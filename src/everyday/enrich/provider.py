@@ -9,15 +9,12 @@ package (already needed by trafilatura via courlan); nothing is fetched at run t
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import logging
 import re
-from urllib.parse import urlsplit
 
 import idna
-from tld import get_tld
-from tld.exceptions import TldBadUrl, TldDomainNotFound
 
+from ..domains import host_of, is_ip, registrable_domain
 from ..models import Image, Provider
 from ..taxonomy import Organization, Taxonomy
 
@@ -25,41 +22,7 @@ log = logging.getLogger(__name__)
 
 LOGO_SIZE = 50
 _MAX_SITE_NAME = 60
-_HOST = re.compile(r"^[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$")
 _URLISH = re.compile(r"^(https?://|www\.)|\.[a-z]{2,}$", re.IGNORECASE)
-
-
-def host_of(url_or_host: str) -> str:
-    """Lowercase ASCII (IDNA) host of a URL or bare host, without port or trailing dot."""
-    text = url_or_host.strip()
-    if "://" not in text:
-        text = "//" + text.lstrip("/")
-    try:
-        host = urlsplit(text).hostname or ""
-    except ValueError:
-        return ""
-    host = host.rstrip(".").lower()
-    if host and not host.isascii():
-        try:
-            host = idna.encode(host, uts46=True).decode("ascii")
-        except idna.IDNAError:
-            return ""
-    return host if _HOST.match(host) or _is_ip(host) else ""
-
-
-def registrable_domain(url_or_host: str) -> str:
-    """Return the registrable domain (eTLD+1) of a URL or host.
-
-    IP addresses, ``localhost`` and hosts under no known suffix come back as the host.
-    """
-    host = host_of(url_or_host)
-    if not host or _is_ip(host) or "." not in host:
-        return host
-    try:
-        result = get_tld(host, fix_protocol=True, as_object=True)
-    except (TldBadUrl, TldDomainNotFound, ValueError):
-        return host
-    return str(result.fld).lower()  # type: ignore[union-attr]
 
 
 def provider_domain(url: str, taxonomy: Taxonomy) -> str:
@@ -101,7 +64,7 @@ def clean_site_name(site_name: str | None) -> str | None:
 
 def name_from_domain(domain: str) -> str:
     """A readable name from a domain's first label: ``the-verge.com`` → ``The Verge``."""
-    if not domain or _is_ip(domain) or "." not in domain:
+    if not domain or is_ip(domain) or "." not in domain:
         return domain
     label = domain.split(".", 1)[0]
     if label.startswith("xn--"):
@@ -130,11 +93,3 @@ def _logo(org: Organization, base_url: str) -> Image:
     if not path.startswith(("http://", "https://")):
         path = base_url.rstrip("/") + "/" + path.lstrip("/")
     return Image(url=path, width=LOGO_SIZE, height=LOGO_SIZE)
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True

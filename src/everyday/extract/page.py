@@ -28,7 +28,6 @@ Input rules (decided here, relied on by the pipeline):
 
 from __future__ import annotations
 
-import codecs
 import logging
 import re
 from urllib.parse import urlsplit
@@ -37,6 +36,8 @@ import lxml.html
 import trafilatura
 from lxml import etree
 
+from .. import charset
+from ..domains import registrable_domain
 from ..errors import ParseError
 from ..models import Page
 from .metadata import read_metadata
@@ -73,16 +74,6 @@ _BINARY_MAGIC = (
     b"\x1f\x8b",
     b"RIFF",
 )
-_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-_XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""")
-# WHATWG Encoding Standard: labels browsers read as a superset encoding.
-_ENCODING_ALIASES = {
-    "iso-8859-1": "cp1252", "iso8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252",
-    "l1": "cp1252", "ascii": "cp1252", "us-ascii": "cp1252", "iso_8859-1": "cp1252",
-    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030",
-    "utf-16": "utf-8", "utf-16le": "utf-8", "utf-16be": "utf-8",  # a meta can't say UTF-16
-}  # fmt: skip
-_SECOND_LEVEL = frozenset({"co", "com", "net", "org", "gov", "ac", "edu", "ne", "or", "go"})
 
 
 def extract_page(html: str | bytes, url: str, encoding: str | None = None) -> Page:
@@ -156,16 +147,11 @@ def is_sensible_canonical(candidate: str, fetched_url: str) -> bool:
         return False
     if cand.scheme not in ("http", "https") or not cand.hostname:
         return False
-    if fetched.hostname and site_of(cand.hostname) != site_of(fetched.hostname):
+    if fetched.hostname and registrable_domain(cand.hostname) != registrable_domain(
+        fetched.hostname
+    ):
         return False
     return not (_is_home(cand.path, cand.query) and not _is_home(fetched.path, fetched.query))
-
-
-def site_of(host: str) -> str:
-    """Approximate registrable domain: last two labels, three under ``co.uk``-style suffixes."""
-    labels = host.lower().rstrip(".").removeprefix("www.").split(".")
-    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL else 2
-    return ".".join(labels[-keep:])
 
 
 def _is_home(path: str, query: str) -> bool:
@@ -173,46 +159,15 @@ def _is_home(path: str, query: str) -> bool:
 
 
 def decode_html(data: bytes, encoding: str | None = None) -> str:
-    """Decode page bytes as a browser would (see the module docstring for the order).
+    """Decode page bytes as a browser would (:mod:`everyday.charset`).
 
     Raises:
         ParseError: the bytes are a known binary format or hold NUL bytes.
     """
     head = data[:1024]
-    if head.startswith(_BINARY_MAGIC) or (b"\x00" in head and not head.startswith(_UTF16_BOMS)):
+    if head.startswith(_BINARY_MAGIC) or (b"\x00" in head and charset.bom_codec(head) is None):
         raise ParseError(f"not HTML: binary content starting {data[:8]!r}")
-    for bom, name in _BOMS:
-        if data.startswith(bom):
-            return data[len(bom) :].decode(name, errors="replace")
-    sniff = data[:4096]
-    declared = _XML_ENCODING.search(sniff) or _CHARSET.search(sniff)
-    for label in (encoding, declared.group(1).decode("ascii") if declared else None, "utf-8"):
-        codec = _codec(label)
-        if codec:
-            try:
-                return data.decode(codec)
-            except UnicodeDecodeError:
-                log.debug("charset mismatch declared=%s", label)
-    return data.decode("cp1252", errors="replace")
-
-
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-
-
-def _codec(label: str | None) -> str | None:
-    if not label:
-        return None
-    label = label.strip().lower()
-    label = _ENCODING_ALIASES.get(label, label)
-    try:
-        return codecs.lookup(label).name
-    except LookupError:
-        return None
+    return charset.decode(data, encoding)
 
 
 def _check_text(markup: str) -> str:

@@ -9,10 +9,8 @@ slot, has an overall deadline, and reads the body under raw and decoded size cap
 from __future__ import annotations
 
 import asyncio
-import codecs
 import logging
 import random
-import re
 import time
 import zlib
 from collections.abc import Awaitable, Callable, Mapping
@@ -24,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 import httpcore
 import httpx
 
+from .. import charset
 from ..errors import (
     BlockedURLError,
     FetchError,
@@ -370,54 +369,9 @@ class _Caps:
 
 # --- text decoding ---------------------------------------------------------------------------
 
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]+)""", re.I)
-_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.-]+)["']""", re.I)
-# WHATWG Encoding: these labels mean windows-1252 on the web.
-_WEB_ALIASES = {"latin1": "cp1252", "iso8859-1": "cp1252", "ascii": "cp1252"}
-
-
-def _codec(label: str | None) -> str | None:
-    """Python codec name for a charset label, or None when unknown."""
-    if not label:
-        return None
-    try:
-        name = codecs.lookup(label.strip().strip("\"'")).name
-    except LookupError:
-        return None
-    return _WEB_ALIASES.get(name, name)
-
-
-def sniff_charset(content: bytes) -> str | None:
-    """Charset from a BOM, a ``<meta charset>`` or an XML declaration near the start."""
-    for bom, name in _BOMS:
-        if content.startswith(bom):
-            return name
-    head = content[:4096]
-    match = _XML_ENCODING.search(head) or _META_CHARSET.search(head)
-    codec = _codec(match.group(1).decode("ascii")) if match else None
-    # A document that can say "utf-16" in ASCII is not UTF-16 (WHATWG prescan rule).
-    return "utf-8" if codec and codec.startswith("utf-16") else codec
+sniff_charset = charset.sniff_charset  # part of the seam's interface
 
 
 def decode_text(response: Response) -> str:
-    """The body as text: header charset, else BOM/meta/XML sniff, else UTF-8; never raises.
-
-    When the declared charset does not fit the bytes (latin-1 labelled utf-8 is common),
-    UTF-8 and then windows-1252 are tried before falling back to replacement characters.
-    """
-    content = response.content
-    bom = next((name for bom, name in _BOMS if content.startswith(bom)), None)
-    declared = bom or _codec(response.charset) or sniff_charset(content)
-    for codec in dict.fromkeys(c for c in (declared, "utf-8", "cp1252") if c):
-        try:
-            return content.decode(codec).lstrip("\ufeff")
-        except (UnicodeDecodeError, LookupError):
-            continue
-    return content.decode(declared or "utf-8", errors="replace").lstrip("\ufeff")
+    """The body as text: BOM, header charset, document charset, UTF-8, windows-1252."""
+    return charset.decode(response.content, response.charset)

@@ -14,6 +14,7 @@ failure to connect or log in stops the run (nothing could be sent).
 from __future__ import annotations
 
 import base64
+import contextlib
 import email.policy
 import hashlib
 import hmac
@@ -106,7 +107,7 @@ def smtp_from_env(env: Mapping[str, str], prefix: str = "EVERYDAY_SMTP_") -> Smt
     return SmtpSettings.from_mapping({k: v for k, v in data.items() if k in names})
 
 
-def _coerce(value: object, default: object, where: str) -> object:
+def _coerce(value: Any, default: object, where: str) -> Any:
     if isinstance(default, bool):
         if isinstance(value, bool):
             return value
@@ -117,7 +118,7 @@ def _coerce(value: object, default: object, where: str) -> object:
         raise ConfigError(f"{where}: expected true or false, got {value!r}")
     if isinstance(default, int | float):
         try:
-            number = type(default)(value)  # type: ignore[call-overload]
+            number = int(value) if isinstance(default, int) else float(value)
         except (TypeError, ValueError) as e:
             raise ConfigError(f"{where}: expected a number, got {value!r}") from e
         if number <= 0:
@@ -167,6 +168,8 @@ def address_problem(address: str) -> str | None:
     """Why ``address`` cannot receive the newsletter, or None if it looks deliverable."""
     if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in address):
         return "contains spaces or control characters"
+    if not address.isascii():
+        return "non-ASCII addresses are not supported (SMTPUTF8)"
     if len(address) > 254 or address.count("@") != 1:
         return "not an address (want name@example.org)"
     local, domain = address.split("@")
@@ -174,11 +177,7 @@ def address_problem(address: str) -> str | None:
         return "bad part before @"
     if local.startswith(".") or local.endswith("."):
         return "bad part before @"
-    try:
-        ascii_domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        return "bad domain"
-    labels = ascii_domain.split(".")
+    labels = domain.split(".")
     if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
         return "bad domain"
     return None
@@ -194,7 +193,8 @@ def parse_subscribers(text: str) -> Subscribers:
         if not line or line.startswith("#"):
             continue
         _name, address = parseaddr(line)
-        reason = address_problem(address) if address and address in line else "not an address"
+        plain = line == address or line.endswith(f"<{address}>")  # "a@b.org" or "Name <a@b.org>"
+        reason = address_problem(address) if address and plain else "not an address"
         if reason is None and address.lower() in seen:
             reason = f"duplicate of line {seen[address.lower()]}"
         if reason is not None:
@@ -234,7 +234,9 @@ def is_valid_token(address: str, token: str, secret: bytes) -> bool:
     return hmac.compare_digest(unsubscribe_token(address, secret), token)
 
 
-def unsubscribe_urls(issue: Issue, recipient: str, smtp: SmtpSettings, secret: bytes) -> tuple[str, str]:
+def unsubscribe_urls(
+    issue: Issue, recipient: str, smtp: SmtpSettings, secret: bytes
+) -> tuple[str, str]:
     """The recipient's (HTTPS, mailto) unsubscribe URLs."""
     token = unsubscribe_token(recipient, secret)
     base = smtp.unsubscribe_url or f"{issue.hub_url}/unsubscribe"
@@ -266,14 +268,14 @@ def build_message(
     msg["Subject"] = issue.title
     msg["Date"] = format_datetime(now.astimezone(UTC) if now.tzinfo else now.replace(tzinfo=UTC))
     msg["Message-ID"] = f"<{issue.name}.{_message_key(issue, recipient, secret)}@{domain}>"
-    msg["List-Id"] = formataddr((issue.hub_title, f"{issue.name.removesuffix('-' + issue.day.isoformat())}.{domain}"))
+    msg["List-Id"] = formataddr(
+        (issue.hub_title, f"{issue.name.removesuffix('-' + issue.day.isoformat())}.{domain}")
+    )
     msg["List-Unsubscribe"] = f"<{mailto}>, <{https}>"
     msg["List-Unsubscribe-Post"] = ONE_CLICK
     msg.set_content(_put_last(issue.text, UNSUBSCRIBE_PLACEHOLDER, https))
     href = f'href="{UNSUBSCRIBE_PLACEHOLDER}"'
-    msg.add_alternative(
-        _put_last(issue.html, href, f'href="{html.escape(https)}"'), subtype="html"
-    )
+    msg.add_alternative(_put_last(issue.html, href, f'href="{html.escape(https)}"'), subtype="html")
     msg.policy = _WIRE_POLICY
     return msg
 
@@ -373,10 +375,8 @@ def _send_one(
 
 def _failed(address: str, reason: str, conn: smtplib.SMTP) -> Delivery:
     log.warning("newsletter refused address=%s reason=%s", address, reason)
-    try:
-        conn.rset()
-    except (smtplib.SMTPException, OSError):
-        pass
+    with contextlib.suppress(smtplib.SMTPException, OSError):
+        conn.rset()  # forget the refused transaction; the session goes on
     return Delivery(address, False, reason)
 
 

@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 TOP_STORIES = 5
 TOP_WINDOW = timedelta(days=2)  # "top stories" are the hottest of the newest two days
-STATIC = ("site.css", "search.js")
+STATIC = ("site.css", "search.js", "favicon.svg")
 
 
 @functools.cache
@@ -139,8 +139,10 @@ def build_site(
         pages.write_article(entry)
     pages.write_indexes(newsletters)
     out.write("search/index.json", build_search_index(index))
-    news = [NewsUrl(index.page_url(index.article_path(e)), e.record.title, e.record.published)
-            for e in index.listed]
+    news = [
+        NewsUrl(index.page_url(index.article_path(e)), e.record.title, e.record.published)
+        for e in index.listed
+    ]
     build_sitemaps(pages.sitemap, news, site, out, now=now)
     log.info("site built published=%d pages=%d", len(index.listed), len(pages.sitemap))
 
@@ -167,7 +169,7 @@ def _write_static(out: Output, site: SiteSettings) -> dict[str, str]:
         data = (folder / name).read_bytes()
         out.write(f"static/{name}", data)
         digest = hashlib.sha256(data).hexdigest()[:10]
-        hrefs[name.split(".")[-1]] = f"{base_path(site)}/static/{name}?v={digest}"
+        hrefs[name.split(".")[0]] = f"{base_path(site)}/static/{name}?v={digest}"
     return hrefs
 
 
@@ -191,8 +193,10 @@ class _Pages:
         """Render ``template`` to ``<path>index.html`` (or ``path`` itself for a file)."""
         site = self.index.site
         page = {"path": path, "url": self.index.page_url(path), **context.pop("page", {})}
-        html = environment().get_template(template).render(
-            site=site, base=base_path(site), assets=self.assets, page=page, **context
+        html = (
+            environment()
+            .get_template(template)
+            .render(site=site, base=base_path(site), assets=self.assets, page=page, **context)
         )
         target = path if path.endswith(".html") else f"{path}index.html"
         self.out.write(target, html)
@@ -283,4 +287,3 @@ def _feeds(base: str, prefix: str) -> dict[str, str]:
 
 
 _FEED_FILES = (("rss", "feed.xml"), ("atom", "atom.xml"), ("json", "feed.json"))
-

@@ -107,7 +107,11 @@ class Index:
 
     @classmethod
     def of(
-        cls, listed: list[Entry], taxonomy: Taxonomy, site: SiteSettings, clusters: Mapping[str, str]
+        cls,
+        listed: list[Entry],
+        taxonomy: Taxonomy,
+        site: SiteSettings,
+        clusters: Mapping[str, str],
     ) -> Index:
         """Index ``listed`` (published, one per page path, newest first)."""
         paths = {e.path for e in listed}
@@ -193,7 +197,11 @@ class Index:
     def providers(self) -> list[tuple[Link, int, Img | None]]:
         """Each provider page: link, count of stories, logo; most published first."""
         rows = [
-            (Link(self.provider_name(g[0]), self.href(f"providers/{d}/")), len(g), self.provider_logo(g[0]))
+            (
+                Link(self.provider_name(g[0]), self.href(f"providers/{d}/")),
+                len(g),
+                self.provider_logo(g[0]),
+            )
             for d, g in self.by_provider().items()
         ]
         rows.sort(key=lambda row: (-row[1], row[0].text.lower()))
@@ -255,7 +263,9 @@ def related_of(entry: Entry, index: Index) -> list[RelatedView]:
             continue
         provider = rel.provider.name if rel.provider is not None else ""
         views.append(
-            RelatedView(clean(rel.title), safe_url(rel.web_url), clean(provider), rel.published, False)
+            RelatedView(
+                clean(rel.title), safe_url(rel.web_url), clean(provider), rel.published, False
+            )
         )
     return views
 

@@ -216,6 +216,29 @@ def create_admin_log(conn: sqlite3.Connection) -> None:
     )
 
 
+_STORY_OF = (
+    "(SELECT CAST(substr(t.value, 7) AS INTEGER) FROM json_each({t}.data, '$.tags') AS t "
+    "WHERE t.value LIKE 'story:%' LIMIT 1)"
+)
+
+
+def fill_cluster_ids(conn: sqlite3.Connection) -> None:
+    """``articles.cluster_id`` follows the article's ``story:<id>`` tag (set by enrichment).
+
+    Triggers keep the column in step with ``articles.data``, so every backend method that
+    writes an article also files it under its story without knowing about clusters.
+    """
+    new = _STORY_OF.format(t="new")
+    _run(
+        conn,
+        "CREATE TRIGGER article_cluster_insert AFTER INSERT ON articles BEGIN "
+        f"UPDATE articles SET cluster_id = {new} WHERE id = new.id; END",
+        "CREATE TRIGGER article_cluster_update AFTER UPDATE OF data ON articles BEGIN "
+        f"UPDATE articles SET cluster_id = {new} WHERE id = new.id; END",
+        f"UPDATE articles SET cluster_id = {_STORY_OF.format(t='articles')}",
+    )
+
+
 # Order is important. Add new migrations at the end.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     create_sources,
@@ -227,6 +250,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     create_article_search,
     create_api_keys,
     create_admin_log,
+    fill_cluster_ids,
 ]
 
 

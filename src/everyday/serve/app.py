@@ -1,0 +1,172 @@
+"""The ASGI app of ``everyday serve``: live JSON API, admin, docs, and the built site.
+
+    /api/...        read endpoints (everyday.serve.news), same paths as the static API
+    /api/admin/...  write endpoints (everyday.serve.admin), API keys with scope admin
+    /healthz        liveness + article count;  /openapi.json, /docs
+    /               the static site folder (``_site/``) when it has been built
+
+Middleware, outermost first: query-string cap (414), CORS for GET, gzip for what is not
+already compressed (API bodies are cached gzipped). Every error is JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from ..errors import StoreError
+from ..settings import Settings, load_settings
+from ..taxonomy import Taxonomy, load_taxonomy
+from . import admin, news
+from .openapi import docs_page, openapi_document
+from .responses import JSON, error_response
+from .state import Body, ServeSettings, ServeState
+
+log = logging.getLogger(__name__)
+
+
+class QueryStringLimit:
+    """414 for a query string over the cap, before routing or parsing spends on it."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and len(scope.get("query_string", b"")) > self.max_bytes:
+            message = f"query string over {self.max_bytes} bytes"
+            await error_response(414, message)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Routing misses, bad methods and our ApiErrors, as JSON."""
+    assert isinstance(exc, HTTPException)
+    return error_response(exc.status_code, str(exc.detail), exc.headers)
+
+
+async def store_error(request: Request, exc: Exception) -> Response:
+    """The database failed: 503, details in the log only."""
+    log.error("store error path=%s error=%s", request.url.path, exc)
+    return error_response(503, "the index is unavailable; try again shortly", {"Retry-After": "5"})
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    """Anything unexpected: 500 without internals (the traceback goes to the log)."""
+    log.exception("unhandled error path=%s", request.url.path, exc_info=exc)
+    return error_response(500, "internal error")
+
+
+async def healthz(request: Request) -> Response:
+    """Alive, and the index answers."""
+    state: ServeState = request.app.state.serve
+
+    def count(conn: object) -> int:
+        return int(conn.execute("SELECT count(*) FROM articles").fetchone()[0])  # type: ignore[attr-defined]
+
+    articles = await state.readers.run(count)
+    body = json.dumps({"status": "ok", "articles": articles})
+    return Response(body, media_type=JSON, headers={"Cache-Control": "no-store"})
+
+
+def _version() -> str:
+    try:
+        return version("everyday")
+    except PackageNotFoundError:  # running from a source tree
+        return "0"
+
+
+async def openapi_json(request: Request) -> Response:
+    state: ServeState = request.app.state.serve
+    document = openapi_document(state.settings.site.title, _version())
+    body = Body.of(json.dumps(document, indent=2, ensure_ascii=False))
+    return Response(body.data, media_type=JSON, headers={"Cache-Control": "public, max-age=3600"})
+
+
+async def docs(request: Request) -> Response:
+    state: ServeState = request.app.state.serve
+    return HTMLResponse(docs_page(openapi_document(state.settings.site.title, _version())))
+
+
+def create_app(
+    settings: Settings,
+    serve: ServeSettings | None = None,
+    taxonomy: Taxonomy | None = None,
+) -> Starlette:
+    """The app for one hub; its state is open at once (``app.state.serve``), closed at
+    lifespan shutdown or by ``app.state.serve.close()``.
+
+    Raises:
+        StoreError: the index cannot be opened or migrated.
+        ConfigError: the taxonomy is invalid.
+    """
+    serve = serve or ServeSettings()
+    taxonomy = taxonomy or load_taxonomy(settings.hub_dir, settings.site.topic)
+    state = ServeState(settings, taxonomy, serve)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        state.close()
+
+    routes: list[BaseRoute] = [
+        *news.routes(),
+        *admin.routes(),
+        Route("/healthz", healthz, methods=["GET", "HEAD"]),
+        Route("/openapi.json", openapi_json, methods=["GET", "HEAD"]),
+        Route("/docs", docs, methods=["GET", "HEAD"]),
+    ]
+    site = settings.path(serve.site_dir)
+    if Path(site).is_dir():
+        routes.append(Mount("/", app=StaticFiles(directory=site, html=True), name="site"))
+    middleware = [
+        Middleware(QueryStringLimit, max_bytes=serve.max_query_bytes),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(serve.cors_origins),
+            allow_methods=["GET", "HEAD"],
+            allow_headers=["Authorization", "X-API-Key", "If-None-Match"],
+            expose_headers=["ETag", "Retry-After"],
+            max_age=86400,
+        ),
+        Middleware(GZipMiddleware, minimum_size=500, compresslevel=6),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        exception_handlers={
+            HTTPException: http_error,
+            StoreError: store_error,
+            Exception: server_error,
+        },
+        lifespan=lifespan,
+    )
+    app.state.serve = state
+    log.info("serve app ready hub=%s site=%s", settings.hub_dir, site if Path(site).is_dir() else None)
+    return app
+
+
+def app_from_environment() -> Starlette:
+    """Factory for ``uvicorn --factory`` and worker processes: the hub in EVERYDAY_HUB."""
+    import os
+
+    from .state import load_serve_settings
+
+    hub = Path(os.environ.get("EVERYDAY_HUB", "."))
+    return create_app(load_settings(hub), load_serve_settings({}, dict(os.environ)))

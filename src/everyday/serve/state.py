@@ -1,0 +1,203 @@
+"""What every request handler of ``everyday serve`` shares: settings, connections, caches.
+
+Reads run on a pool of read-only SQLite connections in worker threads, each response
+inside one read transaction (WAL snapshot), so a pass committing a batch is seen whole or
+not at all. One extra connection on the event loop asks ``PRAGMA data_version`` (a few
+microseconds) before each read: the answer changes whenever any other connection commits,
+so cached responses are keyed by it and never outlive the data they were built from.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import queue
+import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio.to_thread
+
+from ..errors import ConfigError
+from ..settings import Settings, _section
+from ..store.search import connect_reader, data_version
+from ..store.sqlite import SQLiteStore
+from ..taxonomy import Taxonomy
+from .limits import Limiter, Rate
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def _opt(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """``[serve]``: the live API and website of ``everyday serve`` (moves to settings.py)."""
+
+    host: str = _opt("127.0.0.1", "Address to listen on (0.0.0.0 for every interface).")
+    port: int = _opt(8000, "Port to listen on.")
+    workers: int = _opt(1, "Server processes (each keeps its own cache and rate limits).")
+    private_reads: bool = _opt(False, "Require an API key (scope read) for every API read.")
+    page_size_max: int = _opt(100, "Largest `pageSize` a client may ask for.")
+    max_page: int = _opt(10_000, "Highest page number served (deep pages cost a scan).")
+    search_rate: float = _opt(10.0, "Searches per second per key or client address (0: off).")
+    search_burst: int = _opt(30, "Searches allowed at once before the rate applies.")
+    admin_rate: float = _opt(1.0, "Admin requests per second per key and per address (0: off).")
+    admin_burst: int = _opt(20, "Admin requests allowed at once before the rate applies.")
+    max_body_bytes: int = _opt(65_536, "Largest admin request body (413 beyond).")
+    max_query_bytes: int = _opt(4096, "Longest query string accepted (414 beyond).")
+    cache_max_age: int = _opt(
+        0, "Cache-Control max-age of API reads in seconds; 0 follows [collect] min_interval."
+    )
+    cache_entries: int = _opt(2048, "Responses kept in memory per process.")
+    cors_origins: tuple[str, ...] = _opt(("*",), "Origins allowed to read the API (CORS, GET).")
+    site_dir: str = _opt("_site", "Built static site served at /, relative to the hub.")
+
+
+def load_serve_settings(data: dict[str, Any], env: dict[str, str]) -> ServeSettings:
+    """``[serve]`` values from parsed TOML and ``EVERYDAY_SERVE_*`` variables.
+
+    Raises:
+        ConfigError: an unknown key or a bad value.
+    """
+    serve: ServeSettings = _section(ServeSettings, data, env, "serve")
+    if serve.page_size_max < 1 or serve.max_page < 1 or serve.max_body_bytes < 1:
+        raise ConfigError("[serve] page_size_max, max_page and max_body_bytes must be positive")
+    return serve
+
+
+def serve_settings_markdown() -> str:
+    """The ``[serve]`` table for docs/serve.md, generated so it cannot drift."""
+    lines = ["| setting | default | what |", "|---|---|---|"]
+    lines += [f"| `{f.name}` | `{f.default!r}` | {f.metadata['help']} |" for f in fields(ServeSettings)]
+    return "\n".join(lines)
+
+
+class ReaderPool:
+    """Read-only connections handed to one worker thread at a time."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = str(path)
+        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        try:
+            conn = self._idle.get_nowait()
+        except queue.Empty:
+            conn = connect_reader(self.path)
+            with self._lock:
+                self._all.append(conn)
+        try:
+            yield conn
+        finally:
+            self._idle.put(conn)
+
+    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``work(conn)`` in a worker thread with a pooled connection."""
+
+        def call() -> T:
+            with self.connection() as conn:
+                return work(conn)
+
+        return await anyio.to_thread.run_sync(call)
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+
+
+@dataclass(frozen=True)
+class Body:
+    """A response body ready to send: bytes, gzip form (if worth it) and a weak ETag."""
+
+    data: bytes
+    gz: bytes | None
+    etag: str
+
+    @classmethod
+    def of(cls, text: str) -> Body:
+        data = text.encode("utf-8")
+        gz = gzip.compress(data, compresslevel=6, mtime=0) if len(data) >= 500 else None
+        # Weak: the same entity is sent identity or gzip-encoded (RFC 9110 §8.8.1).
+        return cls(data, gz, 'W/"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"')
+
+
+class ResponseCache:
+    """Recently built bodies by (data version, canonical request), least recently used out."""
+
+    def __init__(self, entries: int) -> None:
+        self.entries = entries
+        self._items: OrderedDict[tuple[object, ...], Body] = OrderedDict()
+        self._version: int | None = None
+
+    def get(self, version: int, key: tuple[object, ...]) -> Body | None:
+        if version != self._version:
+            self._items.clear()
+            self._version = version
+            return None
+        body = self._items.get(key)
+        if body is not None:
+            self._items.move_to_end(key)
+        return body
+
+    def put(self, version: int, key: tuple[object, ...], body: Body) -> None:
+        if version != self._version or self.entries < 1:
+            return
+        self._items[key] = body
+        if len(self._items) > self.entries:
+            self._items.popitem(last=False)
+
+
+class ServeState:
+    """One server's shared state; :meth:`close` releases every connection."""
+
+    def __init__(self, settings: Settings, taxonomy: Taxonomy, serve: ServeSettings) -> None:
+        self.settings = settings
+        self.taxonomy = taxonomy
+        self.serve = serve
+        self.hub_dir = settings.hub_dir
+        self.db_path = settings.path(settings.storage.database)
+        # Opening the store creates and migrates the file before any reader needs it.
+        self.store = SQLiteStore(self.db_path)
+        self.readers = ReaderPool(self.db_path)
+        self._watch = connect_reader(str(self.db_path))
+        self.cache = ResponseCache(serve.cache_entries)
+        self.limiter = Limiter(
+            {
+                "search": Rate(serve.search_rate, serve.search_burst),
+                "admin": Rate(serve.admin_rate, serve.admin_burst),
+                "admin-address": Rate(serve.admin_rate, serve.admin_burst),
+            }
+        )
+        self.max_age = serve.cache_max_age or max(10, min(300, settings.collect.min_interval))
+        self.write_lock = anyio.Lock()  # admin writes go one at a time through self.store
+        self.passes: dict[str, Any] = {"running": False}
+
+    def version(self) -> int:
+        """Changes whenever another connection (a pass, an admin write) commits."""
+        return data_version(self._watch)
+
+    async def write(self, work: Callable[[SQLiteStore], T]) -> T:
+        """Run ``work(store)`` in a worker thread, one admin write at a time."""
+        async with self.write_lock:
+            return await anyio.to_thread.run_sync(work, self.store)
+
+    def close(self) -> None:
+        """Close the store and every reader; idempotent."""
+        self.readers.close()
+        self._watch.close()
+        self.store.close()
