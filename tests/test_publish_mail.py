@@ -11,7 +11,7 @@ import email.policy
 import re
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -411,3 +411,12 @@ def test_smtp_settings_replace_keeps_frozen() -> None:
     assert replace(smtp, port=2525).port == 2525
     with pytest.raises(AttributeError):
         smtp.port = 1  # type: ignore[misc]
+
+
+def test_every_smtp_setting_is_documented() -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "newsletter.md").read_text(
+        encoding="utf-8"
+    )
+    for f in fields(SmtpSettings):
+        default = str(f.default).lower() if isinstance(f.default, bool) else str(f.default)
+        assert f"| `{f.name}` | `{default or chr(34) * 2}` | {f.metadata['help']} |" in doc

@@ -14,6 +14,7 @@ The tree::
     ├── ParseError             a feed, OPML, sitemap or page that cannot be parsed
     ├── RecordError            a record file that does not follow the seed format
     ├── ImageError             bytes that are not a decodable image
+    ├── SecuredError           a secured value that is malformed, tampered or of unknown key
     └── StoreError             the database failed (driver errors are chained)
 """
 
@@ -77,6 +78,10 @@ class RecordError(EverydayError):
 
 class ImageError(EverydayError):
     """Bytes that were supposed to be an image could not be decoded."""
+
+
+class SecuredError(EverydayError):
+    """A ``secured`` value is malformed, tampered with, or not sealed by a known key."""
 
 
 class StoreError(EverydayError):

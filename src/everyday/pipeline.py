@@ -22,7 +22,10 @@ from pathlib import Path
 
 from .enrich.canonical import canonical_url, choose_canonical, url_key
 from .enrich.images import cache_name, image_entry, inspect_image
+from .enrich.logos import home_url_of
+from .enrich.provider import provider_domain, provider_for
 from .enrich.record import Draft, build_record, publication_date
+from .enrichment import enrich_new
 from .errors import (
     BlockedURLError,
     EverydayError,
@@ -42,6 +45,7 @@ from .models import Article, FeedEntry, Image, Page, Record, Source
 from .records.files import atomic_write, cleanup_temp_files, read_record, write_record
 from .records.frontmatter import format_record
 from .records.slug import record_filename
+from .registry import LogoAttempts, ensure_provider_logo
 from .settings import Settings
 from .sources.feeds import parse_feed
 from .sources.schedule import PollOutcome, is_due, next_check
@@ -116,15 +120,32 @@ async def _run_pass(
         )
         on_event("articles", {"total": len(entries)})
         retry_later: set[str] = set()
-        jobs = [collect_article(fetcher, hub, e, now, summary, retry_later) for e in entries]
+        logos = LogoAttempts()
+        jobs = [collect_article(fetcher, hub, e, now, summary, retry_later, logos) for e in entries]
         for job in asyncio.as_completed(jobs):
             found = await job
             if found is not None:
                 save_article(hub, *found, now=now, summary=summary, refresh=refresh)
             on_event("article_done", {})
     commit_validators([s for s, _ in polled if s.url not in retry_later], hub)
+    if summary.new or summary.updated:
+        enrich_stored(hub, summary, now, on_event)
     hub.store.set_run(run_id, datetime.now(UTC), summary.counts(), summary.as_dict())
     return summary
+
+
+def enrich_stored(hub: Hub, summary: RunSummary, now: datetime, on_event: Events) -> None:
+    """Decide quality, related, heat and published for what this pass stored (and its week)."""
+    try:
+        report = enrich_new(hub, [*summary.new, *summary.updated], now, on_event=on_event)
+    except EverydayError as e:  # the records are stored; the next pass enriches them
+        log.error("enrich failed reason=%s", e)
+        summary.warnings.append(f"enrich failed: {e}")
+        return
+    summary.rewritten.extend(report.rewritten)
+    summary.demoted.extend(report.demoted)
+    if report.secured_missing:
+        summary.warnings.append(report.secured_missing)
 
 
 def commit_validators(sources: list[Source], hub: Hub) -> None:
@@ -225,6 +246,7 @@ async def collect_article(
     now: datetime,
     summary: RunSummary,
     retry_later: set[str],
+    logos: LogoAttempts,
 ) -> tuple[Record, FeedEntry, str, tuple[str, ...]] | None:
     """Fetch, extract and build one article's record; ``None`` (with a reason) if it fails.
 
@@ -243,8 +265,29 @@ async def collect_article(
             retry_later.add(entry.source_url)
         log.info("article skipped url=%s reason=%s", entry.url, reason)
         return None
-    record = build_record(draft, hub.taxonomy, hub.settings, now)
+    taxonomy = await provider_taxonomy(fetcher, hub, draft, logos)
+    record = build_record(draft, taxonomy, hub.settings, now)
     return record, entry, text, authors
+
+
+async def provider_taxonomy(
+    fetcher: Fetcher, hub: Hub, draft: Draft, logos: LogoAttempts
+) -> Taxonomy:
+    """The taxonomy to build an article with: plus its provider's organization (with a
+    logo fetched from the site) when the registry did not know it yet."""
+    taxonomy = hub.taxonomy
+    domain = provider_domain(draft.web_url, taxonomy)
+    home = home_url_of(draft.web_url)
+    if not hub.settings.collect.fetch_logos or taxonomy.organization(domain) or home is None:
+        return taxonomy
+    name = provider_for(draft.web_url, draft.site_name, taxonomy, "").name
+    assets = hub.settings.path(hub.settings.storage.assets_dir)
+    org = await ensure_provider_logo(
+        fetcher, hub.settings.hub_dir, domain, name, home, assets, attempts=logos
+    )
+    if org is None:
+        return taxonomy
+    return replace(taxonomy, organizations={**taxonomy.organizations, org.domain: org})
 
 
 def is_lasting(error: EverydayError) -> bool:

@@ -81,6 +81,10 @@ class CollectSettings:
     max_age_days: int = _opt(30, "Items older than this are skipped.")
     fetch_pages: bool = _opt(True, "Download each article page for text, image and metadata.")
     cache_images: bool = _opt(True, "Download lead images to read their size and cache them.")
+    fetch_logos: bool = _opt(
+        True,
+        "Fetch a site's icon and write an organizations file for providers without one.",
+    )
     excerpt_length: int = _opt(
         260, "Longest excerpt, cut at a word boundary with ' ...' (the seed's 260)."
     )

@@ -18,6 +18,8 @@ class RunSummary:
     updated: list[str] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    rewritten: list[str] = field(default_factory=list)  # record paths enrichment wrote
+    demoted: list[str] = field(default_factory=list)  # were published, no longer are
 
     def skip(self, url: str, reason: str) -> None:
         """Note an article that was not stored, once, with its reason."""
@@ -37,6 +39,8 @@ class RunSummary:
             "new": len(self.new),
             "updated": len(self.updated),
             "skipped": len(self.skipped),
+            "rewritten": len(self.rewritten),
+            "demoted": len(self.demoted),
         }
 
     def as_dict(self) -> dict[str, object]:

@@ -26,6 +26,7 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -105,12 +106,16 @@ class TopicModel:
         """Topics whose tagger decision is a feature (none when ``uses_keywords`` is off)."""
         return _keyword_topics(self.taxonomy) if self.uses_keywords else ()
 
-    def vectorize(self, docs: Sequence[tuple[str, str, str]]) -> sp.csr_matrix:
-        """Feature rows for (title, excerpt, text) triples, exactly as in training."""
-        counter = CountVectorizer(
+    @cached_property
+    def _counter(self) -> CountVectorizer:
+        """Built once per model: the vocabulary dict is the costly part."""
+        return CountVectorizer(
             vocabulary={t: i for i, t in enumerate(self.vocabulary)}, **_VECTOR_OPTIONS
         )
-        counts = counter.transform([_document(*d, use_text=self.uses_text) for d in docs])
+
+    def vectorize(self, docs: Sequence[tuple[str, str, str]]) -> sp.csr_matrix:
+        """Feature rows for (title, excerpt, text) triples, exactly as in training."""
+        counts = self._counter.transform([_document(*d, use_text=self.uses_text) for d in docs])
         terms = _tfidf(counts, self.idf)
         return _with_keywords(terms, docs, self.taxonomy, self.keyword_topics, self.uses_text)
 

@@ -47,9 +47,9 @@ def publication_date(claimed: datetime | None, now: datetime) -> datetime:
 
 
 def logo_base(settings: Settings) -> str:
-    """Absolute URL of the hub's organization logos, as the seed writes them."""
+    """The site's absolute base URL, which the organizations' relative logo paths extend."""
     site = settings.site
-    return f"{site.url.rstrip('/')}{site.baseurl.rstrip('/')}/assets/images/organizations/"
+    return f"{site.url.rstrip('/')}{site.baseurl.rstrip('/')}"
 
 
 def build_record(draft: Draft, taxonomy: Taxonomy, settings: Settings, now: datetime) -> Record:

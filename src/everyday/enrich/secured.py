@@ -35,7 +35,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from everyday.errors import EverydayError
+from everyday.errors import SecuredError
 from everyday.keyring import Key, KeyRing
 from everyday.models import Article
 
@@ -44,10 +44,6 @@ NONCE_BYTES = 16
 TAG_BYTES = 16
 BLOCK = 16
 _AAD_PREFIX = b"everyday-secured/1:"
-
-
-class SecuredError(EverydayError):
-    """A ``secured`` value is malformed, tampered with, or not sealed by a known key."""
 
 
 @dataclass(frozen=True)

@@ -234,7 +234,10 @@ class _Pages:
             self.render(
                 "list.html",
                 path,
-                page={"title": title if number == 1 else f"{title} (page {number})"},
+                page={
+                    "title": title if number == 1 else f"{title} (page {number})",
+                    "description": description,
+                },
                 heading=title,
                 description=description,
                 cards=shown,

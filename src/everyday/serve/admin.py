@@ -173,7 +173,14 @@ async def act(
         return status, target, result
 
     status, target, result = await state.write(run)
-    log.info("admin action=%s key=%s client=%s target=%s status=%d", action, key.id, client, target, status)
+    log.info(
+        "admin action=%s key=%s client=%s target=%s status=%d",
+        action,
+        key.id,
+        client,
+        target,
+        status,
+    )
     return JSONResponse(result, status_code=status, headers={"Cache-Control": "no-store"})
 
 
@@ -256,7 +263,9 @@ async def list_sources(request: Request) -> Response:
     return await act(request, "source.list", work)
 
 
-def _config_sources(state: ServeState, *, add: str | None = None, remove: str | None = None) -> bool:
+def _config_sources(
+    state: ServeState, *, add: str | None = None, remove: str | None = None
+) -> bool:
     """Keep ``[sources] urls`` of everyday.toml in step (a pass re-adds what it lists)."""
     from ..cli.sources import write_config_sources  # TODO(lead): move to hub.py
 
@@ -327,7 +336,9 @@ async def pass_status(request: Request) -> Response:
 # -- articles --------------------------------------------------------------------------
 
 
-def rewrite_article(state: ServeState, store: SQLiteStore, article: Article, record: Any) -> Article:
+def rewrite_article(
+    state: ServeState, store: SQLiteStore, article: Article, record: Any
+) -> Article:
     """Write the changed record file, then index it (with its new fingerprint)."""
     content = format_record(record)
     fingerprint = hashlib.sha256(content.encode("utf-8")).hexdigest()
@@ -402,7 +413,11 @@ async def enrich_article(request: Request) -> Response:
         changed = record != old
         if changed:
             rewrite_article(state, store, article, record)
-        return 200, old.web_url, {"url": old.web_url, "changed": changed, "topics": list(record.topics)}
+        return (
+            200,
+            old.web_url,
+            {"url": old.web_url, "changed": changed, "topics": list(record.topics)},
+        )
 
     return await act(request, "article.enrich", work)
 
@@ -416,7 +431,9 @@ async def admin_log(request: Request) -> Response:
         rows = conn.execute("SELECT * FROM admin_log ORDER BY id DESC LIMIT 200").fetchall()
         return [{**dict(row), "detail": json.loads(row["detail"])} for row in rows]
 
-    return JSONResponse({"value": await state.readers.run(read)}, headers={"Cache-Control": "no-store"})
+    return JSONResponse(
+        {"value": await state.readers.run(read)}, headers={"Cache-Control": "no-store"}
+    )
 
 
 def routes() -> list[Route]:

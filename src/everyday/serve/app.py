@@ -158,7 +158,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.serve = state
-    log.info("serve app ready hub=%s site=%s", settings.hub_dir, site if Path(site).is_dir() else None)
+    log.info(
+        "serve app ready hub=%s site=%s", settings.hub_dir, site if Path(site).is_dir() else None
+    )
     return app
 
 

@@ -46,7 +46,9 @@ def _digest(salt: bytes, secret: str) -> bytes:
     return hashlib.sha256(salt + secret.encode("ascii")).digest()
 
 
-def create_key(conn: sqlite3.Connection, name: str, scope: str, now: datetime) -> tuple[str, ApiKey]:
+def create_key(
+    conn: sqlite3.Connection, name: str, scope: str, now: datetime
+) -> tuple[str, ApiKey]:
     """Store a new key; returns the token (shown once) and the key.
 
     Raises:

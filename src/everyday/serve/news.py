@@ -151,9 +151,7 @@ def list_page(conn: sqlite3.Connection, params: ListParams) -> tuple[list[Articl
     return head + rest[:need], len(rest) > need or len(pins) > offset + size
 
 
-def encode_page(
-    state: ServeState, page: int, articles: list[Article], has_next: bool
-) -> Body:
+def encode_page(state: ServeState, page: int, articles: list[Article], has_next: bool) -> Body:
     """The page in the static API's bytes."""
     site = state.settings.site
     values = [dumps(news_item(Entry(a.path, a.record), site), VALUE_INDENT) for a in articles]
@@ -182,7 +180,9 @@ async def cached(
         if body is None:
             raise ApiError(404, "no such page")
         state.cache.put(version, key, body)
-    return body_response(request, body, cache_control(state, private), "Authorization" if private else "")
+    return body_response(
+        request, body, cache_control(state, private), "Authorization" if private else ""
+    )
 
 
 async def news_list(request: Request) -> Response:
@@ -273,7 +273,9 @@ async def news_item_view(request: Request) -> Response:
         raise
 
 
-def _paged_rows(state: ServeState, rows: list[dict[str, object]], page: int, size: int) -> Body | None:
+def _paged_rows(
+    state: ServeState, rows: list[dict[str, object]], page: int, size: int
+) -> Body | None:
     chunk = rows[(page - 1) * size : page * size]
     if not chunk and page > 1:
         return None
@@ -355,7 +357,11 @@ def routes() -> list[Route]:
     return [
         Route("/api/news/index.json", news_list, methods=["GET", "HEAD"]),
         Route("/api/news/page/{page}/index.json", news_list, methods=["GET", "HEAD"]),
-        Route("/api/news/{year}/{month}/{day}/{slug}/index.json", news_item_view, methods=["GET", "HEAD"]),
+        Route(
+            "/api/news/{year}/{month}/{day}/{slug}/index.json",
+            news_item_view,
+            methods=["GET", "HEAD"],
+        ),
         Route("/api/news/{topic}/index.json", news_list, methods=["GET", "HEAD"]),
         Route("/api/news/{topic}/page/{page}/index.json", news_list, methods=["GET", "HEAD"]),
         Route("/api/stories/{id}", story, methods=["GET", "HEAD"]),

@@ -36,7 +36,9 @@ TOPIC = {"name": "topic", "in": "path", "required": True, "schema": {"type": "st
 URL_BODY = {"type": "object", "required": ["url"], "properties": {"url": {"type": "string"}}}
 
 
-def _get(summary: str, params: list[dict[str, Any]] | None = None, tag: str = "news") -> dict[str, Any]:
+def _get(
+    summary: str, params: list[dict[str, Any]] | None = None, tag: str = "news"
+) -> dict[str, Any]:
     return {"get": {"summary": summary, "tags": [tag], "parameters": params or [],
                     "responses": {"200": {"$ref": "#/components/responses/Page"},
                                   "304": {"description": "Not modified (If-None-Match)."},
@@ -104,7 +106,9 @@ def openapi_document(title: str, version: str) -> dict[str, Any]:
         "/api/admin/log": _admin("get", "Latest admin actions"),
     }  # fmt: skip
     for name in ("topics", "providers", "newsletters"):
-        paths[f"/api/{name}/page/{{page}}/index.json"] = _get(f"A page of {name}", [PAGE], "indexes")
+        paths[f"/api/{name}/page/{{page}}/index.json"] = _get(
+            f"A page of {name}", [PAGE], "indexes"
+        )
     return {
         "openapi": "3.1.0",
         "info": {"title": f"{title} API", "version": version,
@@ -140,7 +144,9 @@ def docs_page(document: dict[str, Any]) -> str:
     ]
     for path, ops in document["paths"].items():
         for method, op in ops.items():
-            parts.append(f"<h2><code>{e(method.upper())} {e(path)}</code></h2><p>{e(op['summary'])}</p>")
+            parts.append(
+                f"<h2><code>{e(method.upper())} {e(path)}</code></h2><p>{e(op['summary'])}</p>"
+            )
             params = op.get("parameters") or []
             if params:
                 parts.append("<table><tr><th>parameter</th><th>in</th><th>what</th></tr>")

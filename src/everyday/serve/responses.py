@@ -21,9 +21,7 @@ JSON = "application/json; charset=utf-8"
 class ApiError(HTTPException):
     """An answer other than 2xx/304, with a message for the client."""
 
-    def __init__(
-        self, status: int, message: str, headers: Mapping[str, str] | None = None
-    ) -> None:
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(status_code=status, detail=message, headers=dict(headers or {}))
 
 

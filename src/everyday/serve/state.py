@@ -78,7 +78,9 @@ def load_serve_settings(data: dict[str, Any], env: dict[str, str]) -> ServeSetti
 def serve_settings_markdown() -> str:
     """The ``[serve]`` table for docs/serve.md, generated so it cannot drift."""
     lines = ["| setting | default | what |", "|---|---|---|"]
-    lines += [f"| `{f.name}` | `{f.default!r}` | {f.metadata['help']} |" for f in fields(ServeSettings)]
+    lines += [
+        f"| `{f.name}` | `{f.default!r}` | {f.metadata['help']} |" for f in fields(ServeSettings)
+    ]
     return "\n".join(lines)
 
 

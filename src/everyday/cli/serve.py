@@ -1,0 +1,138 @@
+"""``everyday serve`` and ``everyday keys create|list|revoke``."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import fields
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from ..serve.keys import SCOPES, create_key, list_keys, revoke_key
+from ..serve.state import ServeSettings, load_serve_settings
+from ..settings import load_settings
+from ..store.database import Database
+from . import cli
+from .output import console
+from .run import hub_option, resolve_hub
+
+
+@cli.command()
+@hub_option
+@click.option("--host", help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (default 8000).")
+@click.option("--workers", type=int, help="Server processes (default 1).")
+@click.option("--private-reads", is_flag=True, default=None, help="Require a key for API reads.")
+@click.option("--site", "site_dir", help="Static site folder to serve at / (default _site).")
+def serve(
+    hub_dir: Path | None,
+    host: str | None,
+    port: int | None,
+    workers: int | None,
+    private_reads: bool | None,
+    site_dir: str | None,
+) -> None:
+    """Serve the live JSON API, the admin endpoints and the built site.
+
+    Settings come from EVERYDAY_SERVE_* variables (see docs/serve.md), then these flags.
+
+    \b
+    Examples:
+        everyday serve                          # http://127.0.0.1:8000/api/news/index.json
+        everyday serve --host 0.0.0.0 --port 8080 --workers 4
+        curl 'http://127.0.0.1:8000/api/news/index.json?q="neural network"&sort=heat'
+    """
+    import uvicorn
+
+    hub_dir = resolve_hub(hub_dir).resolve()
+    load_settings(hub_dir)  # fail early, with a clear message, on a bad hub
+    flags = {"host": host, "port": port, "workers": workers, "private_reads": private_reads,
+             "site_dir": site_dir}  # fmt: skip
+    env = {f"EVERYDAY_SERVE_{k.upper()}": str(v) for k, v in flags.items() if v is not None}
+    os.environ.update(env)  # worker processes rebuild the app from the environment
+    os.environ["EVERYDAY_HUB"] = str(hub_dir)
+    settings = load_serve_settings({}, dict(os.environ))
+    console.print(f"serving {hub_dir} on http://{settings.host}:{settings.port}/ (Ctrl-C stops)")
+    uvicorn.run(
+        "everyday.serve.app:app_from_environment",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level="warning",
+        proxy_headers=True,
+    )
+
+
+@cli.group()
+def keys() -> None:
+    """Manage the API keys of `everyday serve` (admin endpoints, private reads).
+
+    \b
+    Examples:
+        everyday keys create --name deploy-bot --scope admin
+        everyday keys list
+        everyday keys revoke 1a2b3c4d
+    """
+
+
+def _database(hub_dir: Path | None) -> Database:
+    settings = load_settings(resolve_hub(hub_dir))
+    return Database(settings.path(settings.storage.database))
+
+
+@keys.command("create")
+@hub_option
+@click.option("--name", required=True, help="Who or what uses the key.")
+@click.option("--scope", type=click.Choice(SCOPES), default="admin", show_default=True)
+def create(hub_dir: Path | None, name: str, scope: str) -> None:
+    """Create a key and print it once (only its salted hash is stored)."""
+    db = _database(hub_dir)
+    try:
+        with db.transaction():
+            token, key = create_key(db.conn, name, scope, datetime.now(UTC))
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from e
+    finally:
+        db.close()
+    console.print(f"key {key.id} ({key.scope}) for {key.name}; keep it now, it is not shown again:")
+    click.echo(token)
+
+
+@keys.command("list")
+@hub_option
+def list_(hub_dir: Path | None) -> None:
+    """Show every key: id, name, scope, created, revoked."""
+    db = _database(hub_dir)
+    try:
+        rows = list_keys(db.conn)
+    finally:
+        db.close()
+    table = Table("id", "name", "scope", "created", "revoked")
+    for k in rows:
+        revoked = k.revoked.strftime("%Y-%m-%d %H:%M") if k.revoked else ""
+        table.add_row(k.id, k.name, k.scope, k.created.strftime("%Y-%m-%d %H:%M"), revoked)
+    console.print(table)
+
+
+@keys.command("revoke")
+@hub_option
+@click.argument("key_id")
+def revoke(hub_dir: Path | None, key_id: str) -> None:
+    """Revoke a key by its id; requests with it get 401 from then on."""
+    db = _database(hub_dir)
+    try:
+        with db.transaction():
+            done = revoke_key(db.conn, key_id, datetime.now(UTC))
+    finally:
+        db.close()
+    if not done:
+        raise click.ClickException(f"no live key {key_id}")
+    console.print(f"revoked: {key_id}")
+
+
+def serve_settings_help() -> str:
+    """Names of the [serve] settings (for docs)."""
+    return ", ".join(f.name for f in fields(ServeSettings))

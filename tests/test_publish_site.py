@@ -1,0 +1,380 @@
+"""The website (everyday.publish.site, views, search, sitemaps): pages, safety, links, sitemaps."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from lxml import etree, html
+
+from everyday.publish import Output
+from everyday.publish.api import build_api
+from everyday.publish.entries import item_api_path
+from everyday.publish.feeds import build_feeds
+from everyday.publish.site import build_site, environment, group_stories
+from everyday.publish.sitemaps import NEWS_NS, SITEMAP_NS, NewsUrl, build_sitemaps, news_language
+from everyday.publish.views import json_ld_text, safe_url
+from publish_samples import age_files, mtimes
+from site_samples import (
+    CLUSTERS,
+    COUNT,
+    HOSTILE,
+    HOSTILE_EXCERPT,
+    HOSTILE_TITLE,
+    TAXONOMY,
+    UNPUBLISHED,
+    sample_clusters,
+    sample_entries,
+    sample_newsletters,
+    sample_site,
+)
+
+SITE = sample_site()
+S = f"{{{SITEMAP_NS}}}"
+N = f"{{{NEWS_NS}}}"
+
+
+def build(root: Path, entries: list | None = None, **options: object):  # type: ignore[no-untyped-def]
+    """Build API, feeds and site of the sample hub into ``root``; return the site's report."""
+    entries = sample_entries() if entries is None else entries
+    options.setdefault("clusters", sample_clusters(entries))
+    out = Output(root)
+    build_api(entries, TAXONOMY, SITE, out)
+    build_feeds(entries, TAXONOMY, SITE, out)
+    build_site(entries, TAXONOMY, SITE, out, **options)  # type: ignore[arg-type]
+    return out.finish()
+
+
+def page(root: Path, path: str) -> html.HtmlElement:
+    return html.fromstring((root / path).read_bytes())
+
+
+def article_dir(entry) -> str:  # type: ignore[no-untyped-def]
+    return item_api_path(entry).removeprefix("api/news/").removesuffix("index.json")
+
+
+def html_pages(root: Path) -> list[Path]:
+    return sorted(root.rglob("*.html"))
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("site")
+    build(root, newsletters=sample_newsletters())
+    return root
+
+
+def test_every_kind_of_page_is_built(site: Path) -> None:
+    for path in (
+        "index.html",
+        "page/2/index.html",
+        "topics/index.html",
+        "topics/drones/index.html",
+        "topics/drones/page/2/index.html",
+        "providers/index.html",
+        "providers/botwire.example/index.html",
+        "newsletters/index.html",
+        "search/index.html",
+        "search/index.json",
+        "404.html",
+        "sitemap.xml",
+        "news-sitemap.xml",
+        "static/site.css",
+        "static/search.js",
+    ):
+        assert (site / path).is_file(), path
+    assert not (site / "topics/toys").exists()  # a topic without news pages (services)
+    assert not (site / "page/1").exists()  # page 1 is the home page
+
+
+def test_article_pages_follow_the_api_item_paths_and_only_published(site: Path) -> None:
+    entries = sample_entries()
+    for n, entry in enumerate(entries):
+        folder = site / article_dir(entry)
+        assert (folder / "index.html").is_file() is (n not in UNPUBLISHED), n
+        assert (site / item_api_path(entry)).is_file() is (n not in UNPUBLISHED)
+    listed = (site / "index.html").read_text() + (site / "search/index.json").read_text()
+    for n in UNPUBLISHED:
+        assert f"(story {n})" not in listed
+
+
+def test_article_page_shows_the_record(site: Path) -> None:
+    entry = sample_entries()[38]
+    doc = page(site, article_dir(entry) + "index.html")
+    assert doc.findtext(".//h1") == entry.record.title
+    assert doc.find(".//p[@class='article__excerpt']").text == entry.record.excerpt
+    image = doc.find(".//figure//img")
+    assert image.get("alt") == entry.record.title
+    assert (image.get("width"), image.get("height")) == ("1200", "675")
+    assert doc.find(".//a[@class='button']").get("href") == entry.record.web_url
+    assert doc.find(".//time").get("datetime") == "2024-03-04T10:00:00Z"
+    assert [a.text for a in doc.findall(".//header//ul[@class='chips']//span")] == ["Toys"]
+    related = doc.findall(".//section[@class='related']//li/a")
+    # story 35 is ours (internal page), the outside view is linked out
+    assert related[0].get("href") == "/robots/" + article_dir(sample_entries()[35])
+    assert related[1].get("href") == "https://elsewhere.example/view/38"
+    assert "/robots/providers/orbittimes.example/" in [a.get("href") for a in doc.iter("a")]
+
+
+def test_article_has_opengraph_and_news_article_json_ld(site: Path) -> None:
+    entry = sample_entries()[38]
+    doc = page(site, article_dir(entry) + "index.html")
+    meta = {m.get("property"): m.get("content") for m in doc.iter("meta") if m.get("property")}
+    url = f"https://hub.example.org/robots/{article_dir(entry)}"
+    assert meta["og:type"] == "article"
+    assert meta["og:title"] == entry.record.title
+    assert meta["og:url"] == url
+    assert meta["og:image"] == entry.record.images[0].url
+    assert meta["article:published_time"] == "2024-03-04T10:00:00Z"
+    ld = json.loads(doc.find(".//script[@type='application/ld+json']").text)
+    assert ld["@type"] == "NewsArticle"
+    assert (ld["headline"], ld["url"], ld["datePublished"]) == (
+        entry.record.title,
+        url,
+        "2024-03-04T10:00:00Z",
+    )
+    assert ld["image"] == [entry.record.images[0].url]
+    assert ld["author"]["name"] == "Orbit Times"
+
+
+def test_hostile_markup_is_text_everywhere(site: Path) -> None:
+    entry = sample_entries()[HOSTILE]
+    for path in html_pages(site):
+        text = path.read_text(encoding="utf-8")
+        assert "<script>alert" not in text, path
+        assert "onerror=" not in text.replace("onerror=&#34;", ""), path
+        assert 'href="javascript' not in text.lower(), path
+    doc = page(site, article_dir(entry) + "index.html")
+    assert doc.findtext(".//h1") == HOSTILE_TITLE
+    assert doc.find(".//p[@class='article__excerpt']").text == HOSTILE_EXCERPT
+    assert doc.find(".//a[@class='button']") is None  # webUrl is javascript:
+    assert [s.get("type") for s in doc.iter("script")] == ["application/ld+json"]
+    raw = (site / article_dir(entry) / "index.html").read_text()
+    assert "<\\/script>" in raw
+    rows = json.loads((site / "search/index.json").read_text())
+    assert HOSTILE_TITLE in [r["title"] for r in rows]
+
+
+def test_json_ld_text_cannot_close_its_script() -> None:
+    text = json_ld_text({"a": "</script><!-- x"})
+    assert "</" not in text and "<!--" not in text
+    assert json.loads(text) == {"a": "</script><!-- x"}
+
+
+def test_templates_autoescape() -> None:
+    env = environment()
+    assert env.from_string("{{ x }}").render(x="<b>") == "&lt;b&gt;"
+    assert env.get_template("base.html").render(
+        site=SITE, base="", assets={}, page={"path": "x/", "title": "<i>"}
+    ).count("&lt;i&gt;") >= 2
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://a.example/x?y=1", True),
+        ("http://a.example", True),
+        ("javascript:alert(1)", False),
+        ("JaVaScRiPt:alert(1)", False),
+        ("data:text/html,hi", False),
+        ("//a.example/x", False),
+        ("https://a.example/x y", False),
+        ("https:///nohost", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_safe_url_only_http(url: str | None, ok: bool) -> None:
+    assert (safe_url(url) is not None) is ok
+
+
+def test_every_link_is_under_the_base_path_and_resolves(site: Path) -> None:
+    checked = 0
+    for path in html_pages(site):
+        doc = html.fromstring(path.read_bytes())
+        for node, attr in [(n, "href") for n in doc.iter("a", "link")] + [
+            (n, "src") for n in doc.iter("img", "script")
+        ]:
+            url = node.get(attr)
+            if url is None:
+                continue
+            if url.startswith(("http://", "https://", "#")):
+                continue
+            assert url.startswith("/robots/"), (path, url)
+            target = url.removeprefix("/robots/").split("?")[0].split("#")[0]
+            file = site / (target + "index.html" if target.endswith("/") or not target else target)
+            assert file.is_file(), (path, url)
+            checked += 1
+    assert checked > 1000
+
+
+def test_accessibility_landmarks_and_alt_text(site: Path) -> None:
+    for path in html_pages(site):
+        doc = html.fromstring(path.read_bytes())
+        assert doc.get("lang") == "en-us"
+        for tag in ("header", "nav", "main", "footer"):
+            assert doc.find(f".//{tag}") is not None, (path, tag)
+        assert doc.find(".//a[@class='skip']").get("href") == "#main"
+        assert doc.find(".//main").get("id") == "main"
+        assert len(doc.findall(".//h1")) == 1, path
+        assert all(img.get("alt") is not None for img in doc.iter("img")), path
+    home = page(site, "index.html")
+    for card in home.find_class("card"):
+        img = card.find(".//div[@class='card__media']/img")
+        if img is not None:
+            assert img.get("alt") == card.find(".//h3/a").text
+
+
+def test_clusters_show_once_with_their_number_of_sources(tmp_path: Path) -> None:
+    entries = sample_entries()
+    build(tmp_path)
+    titles = [entries[n].record.title for n in CLUSTERS if CLUSTERS[n] == "c-winter"]
+    shown = "".join(p.read_text() for p in sorted(tmp_path.glob("**/page/*/index.html")))
+    shown += (tmp_path / "index.html").read_text()
+    # one story per cluster in the home lists: exactly one of the three titles appears
+    assert sum(t in shown for t in titles) == 1
+    without = tmp_path / "plain"
+    build(without, clusters={})
+    plain = "".join(p.read_text() for p in sorted(without.glob("**/page/*/index.html")))
+    assert sum(t in plain for t in titles) == 3
+
+
+def test_sources_fall_back_to_related_lengths(tmp_path: Path) -> None:
+    entries = sample_entries()
+    build(tmp_path, clusters={})
+    doc = page(tmp_path, article_dir(entries[38]) + "index.html")
+    assert doc.find(".//span[@class='sources']").text == "3 sources"  # itself + 2 related
+    doc = page(tmp_path, article_dir(entries[36]) + "index.html")
+    assert doc.find(".//span[@class='sources']") is None  # no related: no badge
+
+
+def test_group_stories_leads_with_the_hottest_member() -> None:
+    entries = sample_entries()
+    clusters = sample_clusters(entries)
+    stories = group_stories(list(reversed(entries[:12])), clusters)
+    winter = next(s for s in stories if len(s.members) == 3)
+    assert winter.lead is max(winter.members, key=lambda e: e.record.heat)
+    assert len(stories) == 12 - 2 - 1
+
+
+def test_search_index_rows(site: Path) -> None:
+    text = (site / "search/index.json").read_text()
+    rows = json.loads(text)
+    assert ": " not in text.split('"excerpt"')[0]  # compact
+    assert len(rows) == COUNT - len(UNPUBLISHED)
+    assert set(rows[0]) == {"title", "excerpt", "url", "date", "topics", "provider"}
+    assert rows[0]["date"] == "2024-03-04" and rows[0]["url"].startswith("/robots/2024/03/04/")
+    assert "Robots" not in rows[0]["topics"]  # the root topic is on every story
+    for row in rows:
+        assert (site / row["url"].removeprefix("/robots/") / "index.html").is_file()
+
+
+def test_newsletter_archive_lists_issues(site: Path) -> None:
+    doc = page(site, "newsletters/index.html")
+    titles = [h.text_content().strip() for h in doc.findall(".//ol[@class='issues']//h2")]
+    assert titles == ["Robots Every Day (2024-03-03)", "Robots Every Day (2024-03-02)"]
+    links = [a.get("href") for a in doc.findall(".//ol[@class='issues']//a")]
+    assert links == ["https://www.example.org/robots/newsletters/2024-03-02/"]
+
+
+def test_sitemap_lists_every_page(site: Path) -> None:
+    root = etree.fromstring((site / "sitemap.xml").read_bytes())
+    locs = {u.findtext(S + "loc") for u in root.findall(S + "url")}
+    built = {
+        "https://hub.example.org/robots/"
+        + p.relative_to(site).as_posix().removesuffix("index.html")
+        for p in site.rglob("index.html")
+        if not p.relative_to(site).as_posix().startswith("api/")
+    }
+    assert locs == built
+    article = sample_entries()[38]
+    url = next(
+        u for u in root.findall(S + "url") if u.findtext(S + "loc").endswith(article_dir(article))
+    )
+    assert url.findtext(S + "lastmod") == "2024-03-04T10:00:00Z"
+
+
+def test_news_sitemap_holds_the_last_two_days(site: Path) -> None:
+    root = etree.fromstring((site / "news-sitemap.xml").read_bytes())
+    urls = root.findall(S + "url")
+    newest = sample_entries()[COUNT - 1].record.published
+    expected = [
+        e
+        for n, e in enumerate(sample_entries())
+        if n not in UNPUBLISHED and e.record.published >= newest - timedelta(days=2)
+    ]
+    assert len(urls) == len(expected) > 0
+    first = urls[0].find(N + "news")
+    assert first.findtext(f"{N}publication/{N}name") == "Robots Every Day"
+    assert first.findtext(f"{N}publication/{N}language") == "en"
+    assert first.findtext(N + "publication_date") == "2024-03-04T12:00:00Z"
+    assert first.findtext(N + "title") == expected[-1].record.title
+
+
+def test_news_sitemap_window_ends_at_now(tmp_path: Path) -> None:
+    entries = sample_entries()
+    now = entries[0].record.published + timedelta(hours=3)
+    build(tmp_path, now=now)
+    root = etree.fromstring((tmp_path / "news-sitemap.xml").read_bytes())
+    titles = [u.findtext(f"{N}news/{N}title") for u in root.findall(S + "url")]
+    assert titles == [entries[1].record.title, entries[0].record.title]
+
+
+def test_big_sitemaps_are_split_behind_an_index(tmp_path: Path) -> None:
+    from everyday.publish.sitemaps import SitemapUrl
+
+    out = Output(tmp_path)
+    urls = [SitemapUrl(f"https://h.example/{i}/") for i in range(5)]
+    news = [NewsUrl("https://h.example/0/", "T\x00<b>", sample_entries()[0].record.published)]
+    build_sitemaps(urls, news, SITE, out, max_urls=2)
+    out.finish()
+    index = etree.fromstring((tmp_path / "sitemap.xml").read_bytes())
+    assert index.tag == S + "sitemapindex"
+    assert [s.findtext(S + "loc") for s in index] == [
+        f"https://hub.example.org/robots/sitemap-{i}.xml" for i in (1, 2, 3)
+    ]
+    assert len(etree.fromstring((tmp_path / "sitemap-3.xml").read_bytes())) == 1
+    news_root = etree.fromstring((tmp_path / "news-sitemap.xml").read_bytes())
+    assert news_root.findtext(f"{S}url/{N}news/{N}title") == "T<b>"
+
+
+@pytest.mark.parametrize(
+    ("locale", "code"), [("en-us", "en"), ("de_DE", "de"), ("zh-cn", "zh-cn"), ("fr", "fr")]
+)
+def test_news_language(locale: str, code: str) -> None:
+    assert news_language(locale) == code
+
+
+def test_rebuild_is_byte_identical_and_keeps_mtimes(tmp_path: Path) -> None:
+    build(tmp_path)
+    age_files(tmp_path)
+    before = mtimes(tmp_path)
+    report = build(tmp_path)
+    assert report.written == frozenset()
+    after = mtimes(tmp_path)
+    assert {p: t for p, t in after.items() if p != ".everyday-build.json"} == {
+        p: t for p, t in before.items() if p != ".everyday-build.json"
+    }
+
+
+def test_one_new_article_rewrites_its_page_and_lists_only(tmp_path: Path) -> None:
+    entries = sample_entries()
+    build(tmp_path, entries[:-1])
+    report = build(tmp_path, entries)
+    new = article_dir(entries[-1]) + "index.html"
+    assert new in report.written
+    assert "index.html" in report.written and "sitemap.xml" in report.written
+    untouched = article_dir(entries[20]) + "index.html"
+    assert untouched in report.unchanged
+    assert "404.html" in report.unchanged and "static/site.css" in report.unchanged
+
+
+def test_unpublishing_removes_the_page(tmp_path: Path) -> None:
+    entries = sample_entries()
+    build(tmp_path, entries)
+    gone = replace(entries[30], record=replace(entries[30].record, is_published=False))
+    report = build(tmp_path, [*entries[:30], gone, *entries[31:]])
+    assert article_dir(entries[30]) + "index.html" in report.removed
