@@ -164,7 +164,9 @@ def sample_entries(image_base: str = "https://img.example.net/robots") -> list[E
     entries = []
     for n in range(COUNT):
         record = make_record(n, image_base)
-        entries.append(Entry(f"_news/{record_filename(record.published.date(), record.title)}", record))
+        entries.append(
+            Entry(f"_news/{record_filename(record.published.date(), record.title)}", record)
+        )
     return entries
 
 

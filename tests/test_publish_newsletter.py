@@ -19,6 +19,7 @@ from everyday.publish import Entry
 from everyday.publish.newsletter import (
     UNSUBSCRIBE_PLACEHOLDER,
     Issue,
+    email_image,
     format_issue,
     group_by_topic,
     issue_name,
@@ -141,6 +142,10 @@ def test_story_links_and_images_are_safe_and_sized() -> None:
     assert story.image is not None
     assert story.image.url == "https://hub.example.org/robots/assets/images/cache/a.jpg"
     assert (story.image.width, story.image.height) == (560, 294)
+    sizes = {(1000, 1000): (420, 420), (300, 200): (300, 200), (2000, 500): (560, 140)}
+    for (w, h), expected in sizes.items():
+        image = email_image((Image("https://img.example.com/a.jpg", w, h),), "alt", SITE)
+        assert image is not None and (image.width, image.height) == expected
 
 
 # --------------------------------------------------------------------------- the issue file

@@ -30,6 +30,7 @@ from site_samples import (
     sample_entries,
     sample_newsletters,
     sample_site,
+    write_images,
 )
 
 SITE = sample_site()
@@ -41,6 +42,7 @@ def build(root: Path, entries: list | None = None, **options: object):  # type: 
     """Build API, feeds and site of the sample hub into ``root``; return the site's report."""
     entries = sample_entries() if entries is None else entries
     options.setdefault("clusters", sample_clusters(entries))
+    write_images(root)
     out = Output(root)
     build_api(entries, TAXONOMY, SITE, out)
     build_feeds(entries, TAXONOMY, SITE, out)
@@ -144,6 +146,9 @@ def test_hostile_markup_is_text_everywhere(site: Path) -> None:
     entry = sample_entries()[HOSTILE]
     for path in html_pages(site):
         text = path.read_text(encoding="utf-8")
+        if "application/ld+json" in text:  # JSON-LD may hold "<script>": it cannot close
+            head, rest = text.split('<script type="application/ld+json">', 1)
+            text = head + rest.split("</script>", 1)[1]
         assert "<script>alert" not in text, path
         assert "onerror=" not in text.replace("onerror=&#34;", ""), path
         assert 'href="javascript' not in text.lower(), path
@@ -167,9 +172,12 @@ def test_json_ld_text_cannot_close_its_script() -> None:
 def test_templates_autoescape() -> None:
     env = environment()
     assert env.from_string("{{ x }}").render(x="<b>") == "&lt;b&gt;"
-    assert env.get_template("base.html").render(
-        site=SITE, base="", assets={}, page={"path": "x/", "title": "<i>"}
-    ).count("&lt;i&gt;") >= 2
+    assert (
+        env.get_template("base.html")
+        .render(site=SITE, base="", assets={}, page={"path": "x/", "title": "<i>"})
+        .count("&lt;i&gt;")
+        >= 2
+    )
 
 
 @pytest.mark.parametrize(
@@ -232,13 +240,13 @@ def test_clusters_show_once_with_their_number_of_sources(tmp_path: Path) -> None
     entries = sample_entries()
     build(tmp_path)
     titles = [entries[n].record.title for n in CLUSTERS if CLUSTERS[n] == "c-winter"]
-    shown = "".join(p.read_text() for p in sorted(tmp_path.glob("**/page/*/index.html")))
+    shown = "".join(p.read_text() for p in sorted(tmp_path.glob("page/*/index.html")))
     shown += (tmp_path / "index.html").read_text()
     # one story per cluster in the home lists: exactly one of the three titles appears
     assert sum(t in shown for t in titles) == 1
     without = tmp_path / "plain"
     build(without, clusters={})
-    plain = "".join(p.read_text() for p in sorted(without.glob("**/page/*/index.html")))
+    plain = "".join(p.read_text() for p in sorted(without.glob("page/*/index.html")))
     assert sum(t in plain for t in titles) == 3
 
 
@@ -355,9 +363,9 @@ def test_rebuild_is_byte_identical_and_keeps_mtimes(tmp_path: Path) -> None:
     report = build(tmp_path)
     assert report.written == frozenset()
     after = mtimes(tmp_path)
-    assert {p: t for p, t in after.items() if p != ".everyday-build.json"} == {
-        p: t for p, t in before.items() if p != ".everyday-build.json"
-    }
+    built = [p for p in before if not p.startswith("assets/") and p != ".everyday-build.json"]
+    assert len(built) > 100
+    assert {p: after[p] for p in built} == {p: before[p] for p in built}
 
 
 def test_one_new_article_rewrites_its_page_and_lists_only(tmp_path: Path) -> None:

@@ -41,7 +41,7 @@ PHONE = {"width": 390, "height": 844}
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
 
@@ -147,8 +147,10 @@ def check_page(page: Any, watch: Watch) -> None:
     assert watch.problems == [], watch.problems
 
 
-def new_page(browser: Any, origin: str, viewport: dict[str, int]) -> tuple[Any, Any, Watch]:
-    context = browser.new_context(viewport=viewport, base_url=origin)
+def new_page(
+    browser: Any, origin: str, viewport: dict[str, int], scheme: str = "light"
+) -> tuple[Any, Any, Watch]:
+    context = browser.new_context(viewport=viewport, base_url=origin, color_scheme=scheme)
     page = context.new_page()
     page.set_default_timeout(10_000)
     return context, page, Watch(page, origin)
@@ -252,12 +254,15 @@ def test_hostile_markup_shows_as_text_and_never_runs(browser: Any, origin: str) 
     context.close()
 
 
-@pytest.mark.parametrize(("name", "viewport"), [("desktop", DESKTOP), ("phone", PHONE)])
+@pytest.mark.parametrize(
+    ("name", "viewport", "scheme"),
+    [("desktop", DESKTOP, "light"), ("phone", PHONE, "light"), ("phone-dark", PHONE, "dark")],
+)
 def test_screenshots_and_no_sideways_scroll(
-    browser: Any, origin: str, name: str, viewport: dict[str, int]
+    browser: Any, origin: str, name: str, viewport: dict[str, int], scheme: str
 ) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
-    context, page, watch = new_page(browser, origin, viewport)
+    context, page, watch = new_page(browser, origin, viewport, scheme)
     page.goto("/robots/")
     article = page.locator(".stories .card__title a").nth(1).get_attribute("href")
     shots = {

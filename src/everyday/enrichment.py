@@ -16,6 +16,7 @@ code with every stored article as a target, so fresh and imported hubs are decid
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 import json
 import logging
 from collections.abc import Callable, Iterable, Mapping
@@ -48,6 +49,7 @@ Events = Callable[[str, dict[str, object]], None]
 STORY_TAG = "story:"
 TIERS_FILE = ".everyday/provider-tiers.json"
 BATCH = 500  # records written per index transaction
+WRITERS = 8  # record files written at once
 QUERY_LIMIT = 64  # more targets than this: score every pair in one batch instead
 _NO_WINDOW = timedelta.max
 
@@ -221,7 +223,8 @@ def enrich_articles(
                            quality, arts, ring if url in targets else None)  # fmt: skip
         if updated is not None:
             changed[url] = updated
-    rewritten = write_articles(hub, list(changed.values()), on_event)
+    story_only = frozenset(u for u, a in changed.items() if a.fingerprint == arts[u].fingerprint)
+    rewritten = write_articles(hub, list(changed.values()), story_only, on_event)
     demoted = tuple(
         u for u, a in changed.items() if arts[u].record.is_published and not a.record.is_published
     )
@@ -477,31 +480,43 @@ def fingerprint(record: Record) -> str:
     return hashlib.sha256(format_record(record).encode("utf-8")).hexdigest()
 
 
-def write_articles(hub: Hub, articles: list[Article], on_event: Events = _quiet) -> list[str]:
+def write_articles(
+    hub: Hub,
+    articles: list[Article],
+    story_only: frozenset[str] = frozenset(),
+    on_event: Events = _quiet,
+) -> list[str]:
     """Rewrite changed record files atomically, then index them, one transaction per batch.
 
+    ``story_only`` names articles (web URLs) whose record is unchanged but story id is not.
     Returns the paths of the files whose bytes changed.
     """
     on_event("phase", {"name": "write", "total": len(articles)})
     written: list[str] = []
-    for start in range(0, len(articles), BATCH):
-        batch = articles[start : start + BATCH]
-        for article in batch:
-            if write_record(hub.news_dir, Path(article.path).name, article.record):
-                written.append(article.path)
-            on_event("step", {})
-        with hub.store.transaction():
-            for article in batch:
-                _store(hub, article)
+
+    def write(article: Article) -> bool:
+        return write_record(hub.news_dir, Path(article.path).name, article.record)
+
+    # Each write is fsynced (file and folder): threads overlap those waits; the GIL is
+    # released while the disk works. A failed write raises before the index is touched.
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        for start in range(0, len(articles), BATCH):
+            batch = articles[start : start + BATCH]
+            for article, changed in zip(batch, pool.map(write, batch), strict=True):
+                if changed:
+                    written.append(article.path)
+                on_event("step", {})
+            with hub.store.transaction():
+                for article in batch:
+                    _store(hub, article, article.record.web_url in story_only)
     return written
 
 
-def _store(hub: Hub, article: Article) -> None:
+def _store(hub: Hub, article: Article, story_only: bool) -> None:
     # add_article skips an article whose fingerprint is unchanged; a story id can change
     # alone (two stories merged), so such an article goes in once without a fingerprint
     # (compared in full), then with it.
-    stored = hub.store.get_article(article.record.web_url)
-    if stored is not None and stored.fingerprint == article.fingerprint and stored != article:
+    if story_only:
         hub.store.add_article(replace(article, fingerprint=""))
     hub.store.add_article(article)
 

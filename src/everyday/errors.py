@@ -11,9 +11,12 @@ The tree::
     │   ├── TooManyRedirects   redirect loop or chain over the limit
     │   ├── HTTPStatusError    4xx/5xx after retries
     │   └── TimeoutError_      connect/read timeout after retries
+    ├── ModelError             a topic model that is missing, damaged or cannot be trained
     ├── ParseError             a feed, OPML, sitemap or page that cannot be parsed
     ├── RecordError            a record file that does not follow the seed format
     ├── ImageError             bytes that are not a decodable image
+    ├── PublishError           a site, API, feed or newsletter file that cannot be built
+    │   └── MailError          the newsletter could not be sent (publish.mail)
     ├── SecuredError           a secured value that is malformed, tampered or of unknown key
     └── StoreError             the database failed (driver errors are chained)
 """
@@ -68,6 +71,10 @@ class TimeoutError_(FetchError):  # noqa: N801 - avoid shadowing the builtin
     """The server did not answer in time, after retries."""
 
 
+class ModelError(EverydayError):
+    """No usable model: too few examples to train, or a missing or damaged model folder."""
+
+
 class ParseError(EverydayError):
     """A feed, OPML file, sitemap or page could not be parsed."""
 
@@ -78,6 +85,10 @@ class RecordError(EverydayError):
 
 class ImageError(EverydayError):
     """Bytes that were supposed to be an image could not be decoded."""
+
+
+class PublishError(EverydayError):
+    """A build output could not be written or named."""
 
 
 class SecuredError(EverydayError):

@@ -131,9 +131,7 @@ def _import_one(
         return None
     relative = f"{hub.settings.storage.news_dir}/{name}"
     report.imported.append(relative)
-    return Article(
-        record=record, path=relative, first_seen=now, fingerprint=fingerprint(record)
-    )
+    return Article(record=record, path=relative, first_seen=now, fingerprint=fingerprint(record))
 
 
 def prepare(record: Record, keep_derived: bool) -> Record:

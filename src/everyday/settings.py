@@ -113,6 +113,18 @@ class EnrichSettings:
 
 
 @dataclass(frozen=True)
+class TopicsSettings:
+    """How records get their topics."""
+
+    mode: str = _opt(
+        "keywords",
+        "`keywords` (the taxonomy's keywords), `model` (the classifier trained with "
+        "`everyday topics train`) or `union` of both.",
+    )
+    min_examples: int = _opt(3, "Fewest labelled records a topic needs to be learned.")
+
+
+@dataclass(frozen=True)
 class StorageSettings:
     """Where records and the index live."""
 
@@ -124,6 +136,40 @@ class StorageSettings:
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    """How the newsletter is sent (``everyday newsletter --send``)."""
+
+    host: str = _opt("localhost", "SMTP server that relays the newsletter.")
+    port: int = _opt(587, "SMTP port (587 submission with STARTTLS, 25 for a local relay).")
+    username: str = _opt("", "Login name; empty means no login.")
+    password_env: str = _opt(
+        "EVERYDAY_SMTP_PASSWORD", "Environment variable holding the password (never the file)."
+    )
+    from_address: str = _opt("", "Sender address, e.g. `news@example.org` (required to send).")
+    starttls: bool = _opt(True, "Upgrade the connection with STARTTLS before anything else.")
+    timeout: float = _opt(30.0, "Seconds to wait for the server on each step.")
+    secret_env: str = _opt(
+        "EVERYDAY_NEWSLETTER_SECRET",
+        "Environment variable holding the secret that signs unsubscribe links (16+ chars).",
+    )
+    unsubscribe_url: str = _opt(
+        "", "HTTPS endpoint of one-click unsubscribe; empty means `<web_url>/unsubscribe`."
+    )
+    unsubscribe_mailto: str = _opt(
+        "", "Address that takes unsubscribe mails; empty means `from_address`."
+    )
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any]) -> SmtpSettings:
+        """Build from a TOML table or environment-style strings; unknown keys are an error.
+
+        Raises:
+            ConfigError: an unknown key or a value of the wrong type.
+        """
+        return _section(cls, dict(data), {}, "smtp")  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings of one hub."""
 
@@ -131,7 +177,9 @@ class Settings:
     fetch: FetchSettings = field(default_factory=FetchSettings)
     collect: CollectSettings = field(default_factory=CollectSettings)
     enrich: EnrichSettings = field(default_factory=EnrichSettings)
+    topics: TopicsSettings = field(default_factory=TopicsSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
     sources: tuple[str, ...] = ()
     hub_dir: Path = field(default=Path("."), compare=False)
 
@@ -145,7 +193,9 @@ SECTIONS = {
     "fetch": FetchSettings,
     "collect": CollectSettings,
     "enrich": EnrichSettings,
+    "topics": TopicsSettings,
     "storage": StorageSettings,
+    "smtp": SmtpSettings,
 }
 
 

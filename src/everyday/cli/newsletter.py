@@ -16,7 +16,6 @@ from ..publish.mail import (
     read_subscribers,
     recipients_or_fail,
     send,
-    smtp_from_env,
 )
 from ..publish.newsletter import Issue, read_entries, render_issue, select_stories, write_issue
 from ..settings import load_settings
@@ -79,7 +78,7 @@ def newsletter(
 
 
 def _deliver(hub: Path, issue: Issue, to: tuple[str, ...], dry_run: bool) -> None:
-    smtp = smtp_from_env(os.environ)
+    smtp = load_settings(hub).smtp  # [smtp] in everyday.toml, EVERYDAY_SMTP_* overrides
     if to:
         recipients = recipients_or_fail(to)
     else:

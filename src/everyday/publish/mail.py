@@ -35,6 +35,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from everyday.errors import ConfigError
+from everyday.settings import SmtpSettings
 
 from .newsletter import UNSUBSCRIBE_PLACEHOLDER, Issue
 from .output import PublishError
@@ -61,72 +62,11 @@ def _opt(default: Any, help: str) -> Any:
     return field(default=default, metadata={"help": help})
 
 
-@dataclass(frozen=True)
-class SmtpSettings:
-    """How the newsletter is sent (the future ``[smtp]`` section of ``everyday.toml``)."""
-
-    host: str = _opt("localhost", "SMTP server that relays the newsletter.")
-    port: int = _opt(587, "SMTP port (587 submission with STARTTLS, 25 for a local relay).")
-    username: str = _opt("", "Login name; empty means no login.")
-    password_env: str = _opt(
-        "EVERYDAY_SMTP_PASSWORD", "Environment variable holding the password (never the file)."
-    )
-    from_address: str = _opt("", "Sender address, e.g. `news@example.org` (required to send).")
-    starttls: bool = _opt(True, "Upgrade the connection with STARTTLS before anything else.")
-    timeout: float = _opt(30.0, "Seconds to wait for the server on each step.")
-    secret_env: str = _opt(
-        "EVERYDAY_NEWSLETTER_SECRET",
-        "Environment variable holding the secret that signs unsubscribe links (16+ chars).",
-    )
-    unsubscribe_url: str = _opt(
-        "", "HTTPS endpoint of one-click unsubscribe; empty means `<web_url>/unsubscribe`."
-    )
-    unsubscribe_mailto: str = _opt(
-        "", "Address that takes unsubscribe mails; empty means `from_address`."
-    )
-
-    @classmethod
-    def from_mapping(cls, data: Mapping[str, object]) -> SmtpSettings:
-        """Build from a TOML table or environment-style strings; unknown keys are an error.
-
-        Raises:
-            ConfigError: an unknown key or a value of the wrong type.
-        """
-        known = {f.name: f for f in fields(cls)}
-        unknown = sorted(set(data) - set(known))
-        if unknown:
-            raise ConfigError(f"[smtp]: unknown setting(s) {', '.join(unknown)}")
-        values = {k: _coerce(v, known[k].default, f"[smtp] {k}") for k, v in data.items()}
-        return cls(**values)
-
-
 def smtp_from_env(env: Mapping[str, str], prefix: str = "EVERYDAY_SMTP_") -> SmtpSettings:
     """SMTP settings from ``EVERYDAY_SMTP_<NAME>`` variables (until everyday.toml has them)."""
     names = {f.name for f in fields(SmtpSettings)}
     data = {k[len(prefix) :].lower(): v for k, v in env.items() if k.startswith(prefix)}
     return SmtpSettings.from_mapping({k: v for k, v in data.items() if k in names})
-
-
-def _coerce(value: Any, default: object, where: str) -> Any:
-    if isinstance(default, bool):
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in {"1", "true", "yes", "on"}:
-            return True
-        if isinstance(value, str) and value.lower() in {"0", "false", "no", "off"}:
-            return False
-        raise ConfigError(f"{where}: expected true or false, got {value!r}")
-    if isinstance(default, int | float):
-        try:
-            number = int(value) if isinstance(default, int) else float(value)
-        except (TypeError, ValueError) as e:
-            raise ConfigError(f"{where}: expected a number, got {value!r}") from e
-        if number <= 0:
-            raise ConfigError(f"{where}: must be positive, got {value!r}")
-        return number
-    if not isinstance(value, str):
-        raise ConfigError(f"{where}: expected text, got {value!r}")
-    return value
 
 
 def hub_secret(smtp: SmtpSettings, env: Mapping[str, str]) -> bytes:

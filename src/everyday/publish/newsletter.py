@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 NEWSLETTERS_DIR = "_newsletters"  # same as publish.api.NEWSLETTERS_DIR
 EXCERPT_STORIES = 3  # the seed's excerpts name the first two or three stories
 IMAGE_WIDTH = 560  # the 600 px card minus 20 px padding either side
+IMAGE_MAX_HEIGHT = 420  # a 4:3 image at full width; taller ones (square logos) shrink
 UNSUBSCRIBE_PLACEHOLDER = "#unsubscribe"
 """Where the footer's unsubscribe link points in the stored issue (a harmless in-page link
 on the web copy); :func:`everyday.publish.mail.build_message` puts the recipient's own
@@ -224,15 +225,16 @@ def _safe_url(url: str) -> str:
 
 
 def email_image(images: Sequence[Image], alt: str, site: SiteSettings) -> EmailImage | None:
-    """The first image with known size, scaled down to fit the column; None if none has one."""
+    """The first image with known size, scaled down to fit 560x420; None if none has one."""
     for image in images:
         if not image.width or not image.height or image.width <= 0 or image.height <= 0:
             continue
         url = image.url if "://" in image.url else absolute(site, image.url)
         if not _safe_url(url):
             continue
-        width = min(image.width, IMAGE_WIDTH)
-        height = max(1, round(image.height * width / image.width))
+        scale = min(1.0, IMAGE_WIDTH / image.width, IMAGE_MAX_HEIGHT / image.height)
+        width = max(1, round(image.width * scale))
+        height = max(1, round(image.height * scale))
         return EmailImage(url=url, width=width, height=height, alt=alt)
     return None
 

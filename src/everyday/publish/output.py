@@ -19,16 +19,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from everyday.errors import EverydayError, RecordError
+from everyday.errors import PublishError, RecordError
 from everyday.records.files import TEMP_PREFIX, TEMP_SUFFIX, atomic_write
 
 log = logging.getLogger(__name__)
 
 MANIFEST = ".everyday-build.json"
-
-
-class PublishError(EverydayError):
-    """A build output could not be written or named (proposed for ``everyday.errors``)."""
 
 
 @dataclass(frozen=True)

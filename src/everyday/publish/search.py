@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 
-from .views import Index, card_of
+from .views import Index
 
 
 def search_rows(index: Index) -> list[dict[str, object]]:
     """One row per article page: title, excerpt, url, date, topics, provider."""
     rows: list[dict[str, object]] = []
     for entry in index.listed:
-        card = card_of(entry, index)
+        card = index.card(entry)
         rows.append(
             {
                 "title": card.title,

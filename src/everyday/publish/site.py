@@ -37,7 +37,7 @@ from .entries import Entry, by_topic, item_date_slug, news_topics, published
 from .output import Output
 from .search import build_search_index
 from .sitemaps import NewsUrl, SitemapUrl, build_sitemaps
-from .views import Card, Index, article_json_ld, card_of, related_of, safe_url
+from .views import Index, article_json_ld, related_of, safe_url
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +187,7 @@ class _Pages:
         self.out = out
         self.assets = assets
         self.sitemap: list[SitemapUrl] = []
-        self._cards: dict[str, Card] = {}
+        self._html: dict[tuple[str, bool], Markup] = {}
 
     def render(self, template: str, path: str, **context: Any) -> None:
         """Render ``template`` to ``<path>index.html`` (or ``path`` itself for a file)."""
@@ -201,12 +201,13 @@ class _Pages:
         target = path if path.endswith(".html") else f"{path}index.html"
         self.out.write(target, html)
 
-    def card(self, story: Story) -> Card:
-        """The card of a story (cached: one story appears on several lists)."""
-        key = story.lead.path
-        if key not in self._cards:
-            self._cards[key] = card_of(story.lead, self.index)
-        return self._cards[key]
+    def card_html(self, story: Story, *, lead: bool = False) -> Markup:
+        """A story's card as HTML, rendered once: a story appears on several lists."""
+        key = (story.lead.path, lead)
+        if key not in self._html:
+            macro = environment().get_template("macros.html").module.card  # type: ignore[attr-defined]
+            self._html[key] = macro(self.index.card(story.lead), level=3, lead=lead)
+        return self._html[key]
 
     def write_list(
         self,
@@ -230,7 +231,7 @@ class _Pages:
                 "newer": None if number == 1 else _page_href(base, prefix, number - 1),
                 "older": _page_href(base, prefix, number + 1) if number < len(chunks) else None,
             }
-            shown = [self.card(s) for s in chunk]
+            shown = [self.card_html(s) for s in chunk]
             self.render(
                 "list.html",
                 path,
@@ -241,16 +242,18 @@ class _Pages:
                 heading=title,
                 description=description,
                 cards=shown,
-                top=[self.card(s) for s in top] if number == 1 else [],
+                top=[self.card_html(s, lead=i == 0) for i, s in enumerate(top)]
+                if number == 1
+                else [],
                 pager=pager,
                 feeds=_feeds(base, prefix) if prefix == "" or topic is not None else None,
             )
-            newest = max((c.date for c in shown), default=None)
+            newest = max((s.members[0].record.published for s in chunk), default=None)
             self.sitemap.append(SitemapUrl(self.index.page_url(path), newest))
 
     def write_article(self, entry: Entry) -> None:
         """Write one article page with its related coverage and structured data."""
-        card = card_of(entry, self.index)
+        card = self.index.card(entry)
         path = self.index.article_path(entry)
         url = self.index.page_url(path)
         self.render(

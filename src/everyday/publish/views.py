@@ -104,6 +104,7 @@ class Index:
     sizes: dict[str, int] = field(default_factory=dict)
     topic_hrefs: dict[str, str] = field(default_factory=dict)
     by_web_url: dict[str, Entry] = field(default_factory=dict)
+    cards: dict[str, Card] = field(default_factory=dict)
 
     @classmethod
     def of(
@@ -126,6 +127,12 @@ class Index:
             if entry.record.web_url:
                 index.by_web_url[entry.record.web_url] = entry
         return index
+
+    def card(self, entry: Entry) -> Card:
+        """The card of an entry, made once (lists, article page and search all need it)."""
+        if entry.path not in self.cards:
+            self.cards[entry.path] = card_of(entry, self)
+        return self.cards[entry.path]
 
     def href(self, path: str) -> str:
         """Root-relative link to a site-relative path, under the base path."""
@@ -306,5 +313,5 @@ def article_json_ld(entry: Entry, card: Card, url: str, site: SiteSettings) -> s
 
 def json_ld_text(data: object) -> str:
     """JSON for a ``<script>`` element: ``</`` and ``<!--`` cannot end or confuse the element."""
-    text = json.dumps(data, ensure_ascii=False, indent=2)
+    text = json.dumps(data, ensure_ascii=False)
     return text.replace("</", "<\\/").replace("<!--", "\\u003c!--")

@@ -25,6 +25,9 @@ from ..models import Article
 from . import codec
 
 SORTS = ("date", "heat", "quality", "rank")
+# Relevance ranks the newest matches only: bm25 over every match of a common word
+# would cost a scan of the whole index per query (and news readers want recent hits).
+RANK_WINDOW = 5000
 # Title words count most, then the excerpt, then the body (bm25 column weights).
 BM25 = "bm25(article_search, 8.0, 3.0, 1.0)"
 _ORDER = {
@@ -124,6 +127,10 @@ def _where(query: ArticleQuery) -> tuple[list[str], list[Any]]:
 def find_articles(conn: sqlite3.Connection, query: ArticleQuery) -> list[Article]:
     """Articles matching ``query`` in its order, ``query.limit`` at most.
 
+    Two steps: the ids of the page (sorting narrow rows, never the JSON documents), then
+    the documents of those ids. Relevance ranks the newest :data:`RANK_WINDOW` matches
+    only, so a word found in every article costs the same as a rare one.
+
     Raises:
         StoreError: the query failed (e.g. an FTS5 expression the index rejects).
         ValueError: ``query.sort`` is unknown, or ``rank`` without a match.
@@ -136,16 +143,38 @@ def find_articles(conn: sqlite3.Connection, query: ArticleQuery) -> list[Article
         source = "article_search JOIN articles AS a ON a.id = article_search.rowid"
         where.insert(0, "article_search MATCH ?")
         params.insert(0, query.match)
+        if query.sort == "rank":
+            where.insert(1, "article_search.rowid >= ?")
+            params.insert(1, _window_start(conn, query.match))
     order = "a.pinned_utc DESC, a.path ASC" if query.pinned else _ORDER[query.sort]
-    sql = f"SELECT a.data FROM {source}"
+    sql = f"SELECT a.id FROM {source}"
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += f" ORDER BY {order} LIMIT ? OFFSET ?"
     try:
-        rows = conn.execute(sql, [*params, query.limit, query.offset]).fetchall()
+        ids = [row[0] for row in conn.execute(sql, [*params, query.limit, query.offset])]
+        return _load(conn, ids)
     except sqlite3.Error as e:
         raise StoreError(f"article query failed: {e}") from e
-    return [codec.loads_article(row[0]) for row in rows]
+
+
+def _window_start(conn: sqlite3.Connection, match: str) -> int:
+    """Lowest rowid among the newest RANK_WINDOW matches (FTS5 walks rowids cheaply)."""
+    row = conn.execute(
+        "SELECT rowid FROM article_search WHERE article_search MATCH ? "
+        "ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+        (match, RANK_WINDOW - 1),
+    ).fetchone()
+    return 0 if row is None else int(row[0])
+
+
+def _load(conn: sqlite3.Connection, ids: list[int]) -> list[Article]:
+    if not ids:
+        return []
+    marks = ", ".join("?" * len(ids))
+    rows = conn.execute(f"SELECT id, data FROM articles WHERE id IN ({marks})", ids)
+    data = {row[0]: row[1] for row in rows}
+    return [codec.loads_article(data[i]) for i in ids if i in data]
 
 
 def count_articles(conn: sqlite3.Connection, query: ArticleQuery) -> int:

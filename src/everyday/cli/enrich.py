@@ -1,0 +1,145 @@
+"""``everyday enrich``, ``everyday import`` and ``everyday explain``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..app import open_hub
+from ..enrichment import Events
+from ..enrichment import recompute as recompute_hub
+from ..explain import explain as explain_article
+from ..explain import render
+from ..importer import import_records
+from ..settings import load_settings
+from . import EXIT_ATTENTION, cli
+from .output import console, err_console, log_to_file
+from .run import hub_option, resolve_hub
+
+
+@contextmanager
+def phase_progress(enabled: bool) -> Iterator[Events]:
+    """A progress bar with one row per phase (index, decide, write, import)."""
+    if not enabled:
+        yield lambda kind, data: None
+        return
+    columns = (TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), console=err_console, transient=True) as bar:
+        current: list[int] = []
+
+        def on_event(kind: str, data: dict[str, object]) -> None:
+            if kind == "phase":
+                current[:] = [bar.add_task(str(data["name"]), total=int(str(data["total"])))]
+            elif kind == "step" and current:
+                bar.advance(current[0])
+
+        yield on_event
+
+
+def _date(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError as e:
+        raise click.BadParameter(f"{value!r} is not a date like 2024-05-01") from e
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+@cli.command()
+@hub_option
+@click.option("--recompute", is_flag=True, help="Decide every derived field again, from the store.")
+@click.option("--since", help="With --recompute: only articles published on or after this date.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def enrich(hub_dir: Path | None, recompute: bool, since: str | None, no_progress: bool) -> None:
+    """Recompute topics, stories, related lists, quality, heat and published.
+
+    A pass enriches what it collects by itself; this command redoes it for the whole hub
+    (after an import, or after changing the [enrich] settings or the taxonomy).
+
+    \b
+    Examples:
+        everyday enrich --recompute
+        everyday enrich --recompute --since 2024-05-01
+    """
+    if not recompute:
+        raise click.UsageError("say --recompute: a pass already enriches new articles")
+    hub_dir = resolve_hub(hub_dir)
+    settings = load_settings(hub_dir)
+    show = not no_progress and sys.stderr.isatty()
+    with (
+        log_to_file(settings.path(".everyday/everyday.log")),
+        open_hub(hub_dir, settings) as hub,
+        phase_progress(show) as events,
+    ):
+        report = recompute_hub(hub, datetime.now(UTC), since=_date(since), on_event=events)
+    console.print(
+        f"[bold]{report.targets} decided[/] among {report.considered}: "
+        f"{len(report.rewritten)} records rewritten, {report.published} published, "
+        f"{len(report.demoted)} no longer published"
+    )
+    if report.secured_missing:
+        console.print(f"[yellow]warning:[/] {report.secured_missing}")
+
+
+@cli.command("import")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@hub_option
+@click.option(
+    "--strip-derived",
+    is_flag=True,
+    help="Drop quality, heat, published, related and secured (then run enrich --recompute).",
+)
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def import_(hub_dir: Path | None, path: Path, strip_derived: bool, no_progress: bool) -> None:
+    """Import another hub's records (_news, _archive/_news, _posts; any era of the format).
+
+    Records keep their file names unless the name is taken; a URL already in the hub is
+    skipped; a file that does not parse is listed with its reason.
+
+    \b
+    Example:
+        everyday import ../old-hub --hub myhub && everyday enrich --recompute --hub myhub
+    """
+    hub_dir = resolve_hub(hub_dir)
+    settings = load_settings(hub_dir)
+    show = not no_progress and sys.stderr.isatty()
+    with open_hub(hub_dir, settings) as hub, phase_progress(show) as events:
+        report = import_records(
+            hub, path, datetime.now(UTC), keep_derived=not strip_derived, on_event=events
+        )
+    console.print(
+        f"[bold]{len(report.imported)} imported[/] of {report.found} files: "
+        f"{len(report.duplicates)} duplicates, {len(report.failed)} failed, "
+        f"{report.renamed} renamed; provider tiers known: {report.tiers_learned}"
+    )
+    if report.failed:
+        table = Table("file", "reason", title="Records that failed", title_justify="left")
+        for name, reason in sorted(report.failed.items()):
+            table.add_row(name, reason)
+        console.print(table)
+    sys.exit(EXIT_ATTENTION if report.failed else 0)
+
+
+@cli.command()
+@click.argument("ref", metavar="URL-OR-RECORD")
+@hub_option
+def explain(ref: str, hub_dir: Path | None) -> None:
+    """Explain an article's topics, quality, heat, story, related list and published flag.
+
+    \b
+    Example:
+        everyday explain _news/2024-05-01-some-title.md
+    """
+    hub_dir = resolve_hub(hub_dir)
+    with open_hub(hub_dir) as hub:
+        lines = render(explain_article(hub, ref))
+    for line in lines:
+        click.echo(line)
