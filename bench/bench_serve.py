@@ -139,6 +139,7 @@ def main() -> None:
         if shutil.which(tool) is None:
             sys.exit(f"{tool} not found: apt-get install -y wrk nginx")
     work = Path(tempfile.mkdtemp(prefix="bench-serve-"))
+    work.chmod(0o755)  # nginx workers run as www-data
     hub = args.hub or work / "hub"
     if not (hub / "everyday.toml").exists():
         hub = make_hub(hub.parent, args.articles)

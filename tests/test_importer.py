@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from scipy.stats import spearmanr
 
 from enrich_hub import open_test_hub
-from everyday.cli import cli
+from everyday.cli import cli, enrich  # noqa: F401  (registers the commands)
 from everyday.enrich.canonical import canonical_url
 from everyday.enrich.quality import provider_tiers_from_records
 from everyday.enrichment import TIERS_FILE, recompute
@@ -58,7 +58,7 @@ def test_import_takes_every_era_dedupes_by_url_and_reports_failures(tmp_path: Pa
             "_posts/2023-11-08-copy.md": "https://example.com/robots/laundry"
         }
         assert set(report.failed) == {"_posts/2023-11-09-broken.md", "_posts/2023-11-10-no-url.md"}
-        assert "no webUrl" in report.failed["_posts/2023-11-10-no-url.md"]
+        assert "webUrl" in report.failed["_posts/2023-11-10-no-url.md"]
         legacy = hub.store.get_article("https://example.com/2019/12/robots/")
         assert legacy is not None and legacy.text == ""
         assert legacy.record.quality == 39 and legacy.record.related  # history kept

@@ -125,6 +125,14 @@ class TopicsSettings:
 
 
 @dataclass(frozen=True)
+class PublishSettings:
+    """What `everyday build` writes and when."""
+
+    out_dir: str = _opt("_site", "Folder of the built site (JSON API, pages, feeds).")
+    build_after_run: bool = _opt(True, "Rebuild what changed after every `everyday run` pass.")
+
+
+@dataclass(frozen=True)
 class StorageSettings:
     """Where records and the index live."""
 
@@ -178,6 +186,7 @@ class Settings:
     collect: CollectSettings = field(default_factory=CollectSettings)
     enrich: EnrichSettings = field(default_factory=EnrichSettings)
     topics: TopicsSettings = field(default_factory=TopicsSettings)
+    publish: PublishSettings = field(default_factory=PublishSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     sources: tuple[str, ...] = ()
@@ -194,6 +203,7 @@ SECTIONS = {
     "collect": CollectSettings,
     "enrich": EnrichSettings,
     "topics": TopicsSettings,
+    "publish": PublishSettings,
     "storage": StorageSettings,
     "smtp": SmtpSettings,
 }

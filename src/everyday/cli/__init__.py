@@ -61,6 +61,6 @@ def cli(verbose: int) -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    from . import enrich, newsletter, records, run, secure, serve, sources, topics  # noqa: F401  (registers the commands)
+    from . import build, enrich, newsletter, records, run, secure, serve, sources, topics  # noqa: F401  (registers the commands)
 
     cli(prog_name="everyday")

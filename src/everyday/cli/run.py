@@ -91,6 +91,10 @@ def run_once(
             )
         )
     print_summary(summary, hub.news_dir)
+    if settings.publish.build_after_run:
+        from .build import build_and_report
+
+        build_and_report(settings)
     return summary
 
 

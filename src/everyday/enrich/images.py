@@ -66,11 +66,17 @@ def inspect_image(data: bytes) -> ImageInfo:
     return ImageInfo(width=width, height=height, ext=EXTENSIONS[fmt])
 
 
-def cache_name(url: str, ext: str) -> str:
-    """File name of an image's cached copy: stable per URL, safe on any file system."""
+def cache_stem(url: str) -> str:
+    """File name, without extension, of an image's cached copy: stable per URL, safe on
+    any file system."""
     digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:24]
     host = (urlsplit(url).hostname or "img").replace(":", "_")
-    return f"{host}-{digest}.{ext}"
+    return f"{host}-{digest}"
+
+
+def cache_name(url: str, ext: str) -> str:
+    """File name of an image's cached copy (see :func:`cache_stem`)."""
+    return f"{cache_stem(url)}.{ext}"
 
 
 def image_entry(url: str, info: ImageInfo | None) -> Image:

@@ -110,6 +110,7 @@ def build_site(
     newsletters: Sequence[NewsletterEntry] = (),
     clusters: Mapping[str, str] | None = None,
     now: datetime | None = None,
+    local_images: Mapping[str, str] | None = None,
 ) -> None:
     """Write every HTML page, the search index and the sitemaps of the hub to ``out``.
 
@@ -125,7 +126,9 @@ def build_site(
     Raises:
         PublishError: a file could not be written.
     """
-    index = Index.of(_unique_pages(published(entries)), taxonomy, site, clusters or {})
+    index = Index.of(
+        _unique_pages(published(entries)), taxonomy, site, clusters or {}, local_images
+    )
     pages = _Pages(index, out, _write_static(out, site))
     stories = group_stories(index.listed, index.clusters)
     pages.write_list("", site.title, None, stories, top=top_stories(stories))

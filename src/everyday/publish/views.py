@@ -105,6 +105,7 @@ class Index:
     topic_hrefs: dict[str, str] = field(default_factory=dict)
     by_web_url: dict[str, Entry] = field(default_factory=dict)
     cards: dict[str, Card] = field(default_factory=dict)
+    local_images: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(
@@ -113,12 +114,18 @@ class Index:
         taxonomy: Taxonomy,
         site: SiteSettings,
         clusters: Mapping[str, str],
+        local_images: Mapping[str, str] | None = None,
     ) -> Index:
-        """Index ``listed`` (published, one per page path, newest first)."""
+        """Index ``listed`` (published, one per page path, newest first).
+
+        ``local_images`` maps image URLs to the site path of the hub's cached copy, which
+        pages then show instead of hot-linking the source.
+        """
         paths = {e.path for e in listed}
         mine = {p: str(c) for p, c in clusters.items() if p in paths}
         prefix = site.baseurl.strip("/")
         index = cls(site, taxonomy, listed, mine, f"/{prefix}" if prefix else "")
+        index.local_images = dict(local_images or {})
         for cid in mine.values():
             index.sizes[cid] = index.sizes.get(cid, 0) + 1
         index.topic_hrefs = {t.name: index.href(f"topics/{t.id}/") for t in news_topics(taxonomy)}
@@ -187,7 +194,10 @@ class Index:
         return None
 
     def image_src(self, url: str) -> str | None:
-        """http(s) URLs as they are; ``/assets/...`` paths under the base path (as Jekyll)."""
+        """The cached copy if any; http(s) URLs as they are; ``/assets/...`` paths under the
+        base path (as Jekyll)."""
+        if url in self.local_images:
+            return self.href(self.local_images[url])
         if url.startswith("/") and not url.startswith("//") and safe_url("http://h" + url):
             return self.base + url
         return safe_url(url)

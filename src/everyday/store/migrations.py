@@ -121,9 +121,9 @@ def add_serve_columns(conn: sqlite3.Connection) -> None:
         "CREATE INDEX articles_provider ON articles (provider_domain, published_utc)",
         # The API order: newest first, ties by record path (publish/entries.py).
         "CREATE INDEX articles_listed ON articles (is_published, published_utc DESC, path)",
-        "CREATE INDEX articles_heat ON articles (is_published, heat DESC, published_utc DESC)",
+        "CREATE INDEX articles_heat ON articles (is_published, heat DESC, published_utc DESC, path)",
         "CREATE INDEX articles_quality ON articles "
-        "(is_published, quality DESC, published_utc DESC)",
+        "(is_published, quality DESC, published_utc DESC, path)",
     )
 
 

@@ -32,9 +32,9 @@ RANK_WINDOW = 5000
 BM25 = "bm25(article_search, 8.0, 3.0, 1.0)"
 _ORDER = {
     "date": "a.published_utc DESC, a.path ASC",
-    "heat": "a.heat IS NULL, a.heat DESC, a.published_utc DESC, a.path ASC",
-    "quality": "a.quality IS NULL, a.quality DESC, a.published_utc DESC, a.path ASC",
-    "rank": f"{BM25}, a.published_utc DESC, a.path ASC",
+    # NULL sorts lowest in SQLite, so DESC puts unscored articles last, index-friendly.
+    "heat": "a.heat DESC, a.published_utc DESC, a.path ASC",
+    "quality": "a.quality DESC, a.published_utc DESC, a.path ASC",
 }
 
 
@@ -137,25 +137,55 @@ def find_articles(conn: sqlite3.Connection, query: ArticleQuery) -> list[Article
     """
     if query.sort not in SORTS or (query.sort == "rank" and query.match is None):
         raise ValueError(f"cannot sort by {query.sort!r} here")
-    where, params = _where(query)
-    source = "articles AS a"
-    if query.match is not None:
-        source = "article_search JOIN articles AS a ON a.id = article_search.rowid"
-        where.insert(0, "article_search MATCH ?")
-        params.insert(0, query.match)
-        if query.sort == "rank":
-            where.insert(1, "article_search.rowid >= ?")
-            params.insert(1, _window_start(conn, query.match))
-    order = "a.pinned_utc DESC, a.path ASC" if query.pinned else _ORDER[query.sort]
-    sql = f"SELECT a.id FROM {source}"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += f" ORDER BY {order} LIMIT ? OFFSET ?"
     try:
+        if query.sort == "rank":
+            return _load(conn, _ranked_ids(conn, query))
+        where, params = _where(query)
+        source = "articles AS a"
+        if query.match is not None:
+            source = "article_search JOIN articles AS a ON a.id = article_search.rowid"
+            where.insert(0, "article_search MATCH ?")
+            params.insert(0, query.match)
+        order = "a.pinned_utc DESC, a.path ASC" if query.pinned else _ORDER[query.sort]
+        sql = f"SELECT a.id FROM {source}"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" ORDER BY {order} LIMIT ? OFFSET ?"
         ids = [row[0] for row in conn.execute(sql, [*params, query.limit, query.offset])]
         return _load(conn, ids)
     except sqlite3.Error as e:
         raise StoreError(f"article query failed: {e}") from e
+
+
+def _ranked_ids(conn: sqlite3.Connection, query: ArticleQuery) -> list[int]:
+    """Page ids by relevance: FTS5 ranks (no join), then the filters thin the best few.
+
+    The inner query takes 4x the rows the page needs; if the filters leave too few and
+    there were more to rank, it asks again for twice as many.
+    """
+    assert query.match is not None
+    start = _window_start(conn, query.match)
+    where, params = _where(query)
+    needed = query.offset + query.limit
+    take = max(4 * needed, 100)
+    matched: int | None = None
+    while True:
+        sql = (
+            f"SELECT a.id FROM (SELECT rowid AS id, {BM25} AS r FROM article_search "
+            "WHERE article_search MATCH ? AND rowid >= ? ORDER BY r LIMIT ?) AS m "
+            "JOIN articles AS a ON a.id = m.id"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY m.r, a.published_utc DESC, a.path ASC LIMIT ? OFFSET ?"
+        )
+        args = [query.match, start, take, *params, query.limit, query.offset]
+        ids = [row[0] for row in conn.execute(sql, args)]
+        if len(ids) == query.limit or take >= RANK_WINDOW:
+            return ids
+        if matched is None:  # only when the filters left the page short
+            matched = _window_size(conn, query.match)
+        if take >= matched:
+            return ids
+        take *= 2
 
 
 def _window_start(conn: sqlite3.Connection, match: str) -> int:
@@ -166,6 +196,15 @@ def _window_start(conn: sqlite3.Connection, match: str) -> int:
         (match, RANK_WINDOW - 1),
     ).fetchone()
     return 0 if row is None else int(row[0])
+
+
+def _window_size(conn: sqlite3.Connection, match: str) -> int:
+    row = conn.execute(
+        "SELECT count(*) FROM (SELECT rowid FROM article_search WHERE article_search MATCH ? "
+        "ORDER BY rowid DESC LIMIT ?)",
+        (match, RANK_WINDOW),
+    ).fetchone()
+    return int(row[0])
 
 
 def _load(conn: sqlite3.Connection, ids: list[int]) -> list[Article]:

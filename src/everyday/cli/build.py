@@ -1,0 +1,53 @@
+"""``everyday build``: write the static site folder (JSON API, pages, feeds)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from ..build import build_hub
+from ..publish.output import BuildReport
+from ..settings import Settings, load_settings
+from ..taxonomy import load_taxonomy
+from . import cli
+from .output import console
+from .run import hub_option, resolve_hub
+
+
+def build_and_report(settings: Settings, out_dir: Path | None = None) -> BuildReport:
+    """Build the hub's site and print what changed (shared with ``everyday run``)."""
+    taxonomy = load_taxonomy(settings.hub_dir, settings.site.topic)
+    report, problems = build_hub(settings, taxonomy, datetime.now(UTC), out_dir=out_dir)
+    for problem in problems:
+        console.print(f"[yellow]skipped record:[/] {problem}")
+    where = out_dir or settings.path(settings.publish.out_dir)
+    console.print(
+        f"site: {len(report.written)} written, {len(report.unchanged)} unchanged, "
+        f"{len(report.removed)} removed in {where}"
+    )
+    return report
+
+
+@cli.command()
+@hub_option
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the site here instead of [publish] out_dir (default _site).",
+)
+def build(hub_dir: Path | None, out_dir: Path | None) -> None:
+    """Build the static site: JSON API, web pages, RSS/Atom/JSON feeds and sitemaps.
+
+    Only files whose bytes change are rewritten, so a sync to a static host uploads
+    only the difference.
+
+    \b
+    Examples:
+        everyday build
+        everyday build --out /var/www/ai-hub
+    """
+    hub_dir = resolve_hub(hub_dir)
+    build_and_report(load_settings(hub_dir), out_dir)
