@@ -14,7 +14,7 @@ from everyday.demo.content import STORIES, SYNDICATED
 from everyday.demo.newswire import Newswire
 from everyday.enrich.heat import decide
 from everyday.enrich.secured import decrypt_secured
-from everyday.enrichment import enrich_new, recompute, story_of
+from everyday.enrichment import enrich_new, enrich_pending, recompute, story_of
 from everyday.keyring import KeyRing, describe_missing_key, generate_key
 from everyday.pipeline import run_pass
 from everyday.records.check import check_tree
@@ -222,3 +222,16 @@ def test_a_pass_enriches_and_a_later_pass_rewrites_only_what_changed(
         demoted = now_records[url]
         assert (demoted.heat, demoted.is_published) == (-1, False)
         assert records[url].is_published
+
+
+def test_enrich_pending_decides_only_what_was_never_decided(tmp_path: Path) -> None:
+    with open_test_hub(tmp_path / "hub") as hub:
+        done = add_article(hub, "Storm forecast", body("weather", 1), hours=50)
+        enrich_new(hub, [done.record.web_url], NOW, keyring=None)
+        decided = hub.store.get_article(done.record.web_url)
+        left = add_article(hub, "Robotaxi crash", body("robotaxi", 2), hours=3)
+        report = enrich_pending(hub, NOW, keyring=None)
+        assert report.targets == 1 and report.rewritten == (left.path,)
+        assert stored(hub, left.record.web_url).quality is not None
+        assert hub.store.get_article(done.record.web_url) == decided
+        assert enrich_pending(hub, NOW, keyring=None).targets == 0

@@ -178,7 +178,7 @@ def test_powerapps_recomputed_from_the_records_alone(tmp_path: Path) -> None:
     ours = recomputed(tmp_path, "powerapps")
     assert len(ours) == 670  # 674 files, 4 repeat a URL
     got = agreement(seed, ours, set(seed))
-    # docs/enrich.md "Import and recompute": 0.507 / 0.982 / 0.398
+    # docs/enrich-stage.md: 0.507 / 0.982 / 0.398
     assert got.published >= 0.48, got
     assert got.topics >= 0.96, got
     assert got.spearman >= 0.36, got
@@ -203,7 +203,7 @@ def test_ai_recomputed_from_the_records_alone(tmp_path: Path) -> None:
     seed = originals(corpus_hub("ai"))
     ours = recomputed(tmp_path, "ai")
     got = agreement(seed, ours, set(seed))
-    # docs/enrich.md: published 0.611, topics 0.742, Spearman 0.325, related P 0.14 R 0.72
+    # docs/enrich-stage.md: published 0.611, topics 0.742, Spearman 0.325, related P 0.14 R 0.72
     assert got.published >= 0.58, got
     assert got.topics >= 0.72, got
     assert got.spearman >= 0.30, got

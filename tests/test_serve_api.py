@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from everyday.publish import Entry, Output
 from everyday.publish.api import build_api
 from everyday.serve import ServeSettings, create_app
+from everyday.serve.state import serve_settings_markdown
 from everyday.settings import Settings
 from everyday.store.search import set_cluster
 from everyday.store.sqlite import SQLiteStore
@@ -313,3 +314,32 @@ def test_gzip_bytes_are_the_same_page(app: Starlette) -> None:
     raw, body = run(app, go)
     assert gzip.decompress(body) == raw
     assert json.loads(raw)["page"] == 1
+
+
+def test_fast_path_answers_like_the_full_stack(app: Starlette) -> None:
+    """The second read of a page comes from the raw cache; nothing a client sees differs."""
+    names = ("etag", "cache-control", "content-type", "vary", "access-control-allow-origin")
+
+    async def go(client: httpx.AsyncClient) -> list[httpx.Response]:
+        headers = {"Origin": "https://reader.example", "Accept-Encoding": "gzip"}
+        url = "/api/news/page/2/index.json?pageSize=5"
+        slow = await client.get(url, headers=headers)
+        assert app.state.serve.raw_cache.get(
+            app.state.serve.version(), (url.split("?")[0], b"pageSize=5")
+        )
+        fast = await client.get(url, headers=headers)
+        not_modified = await client.get(url, headers={"If-None-Match": fast.headers["etag"]})
+        head = await client.head(url, headers={"Accept-Encoding": "identity"})
+        return [slow, fast, not_modified, head]
+
+    slow, fast, not_modified, head = run(app, go)
+    assert fast.content == slow.content and fast.status_code == slow.status_code == 200
+    assert {n: fast.headers.get(n) for n in names} == {n: slow.headers.get(n) for n in names}
+    assert fast.headers["content-encoding"] == slow.headers["content-encoding"] == "gzip"
+    assert not_modified.status_code == 304 and head.content == b""
+    assert int(head.headers["content-length"]) == len(slow.content)
+
+
+def test_docs_list_every_serve_setting() -> None:
+    docs = Path(__file__).resolve().parents[1] / "docs" / "serve.md"
+    assert serve_settings_markdown() in docs.read_text(encoding="utf-8")

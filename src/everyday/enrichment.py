@@ -18,8 +18,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,6 +38,7 @@ from .models import Article, Provider, Record, Related
 from .records.files import read_record, write_record
 from .records.frontmatter import format_record
 from .settings import EnrichSettings, Settings
+from .taxonomy import Taxonomy
 
 if TYPE_CHECKING:
     from .pipeline import Hub
@@ -50,6 +52,7 @@ STORY_TAG = "story:"
 TIERS_FILE = ".everyday/provider-tiers.json"
 BATCH = 500  # records written per index transaction
 WRITERS = 8  # record files written at once
+PARALLEL_TOPICS = 1000  # tag topics in worker processes from this many articles
 QUERY_LIMIT = 64  # more targets than this: score every pair in one batch instead
 _NO_WINDOW = timedelta.max
 
@@ -160,6 +163,22 @@ def recompute(
     )
 
 
+def enrich_pending(
+    hub: Hub,
+    now: datetime,
+    *,
+    since: datetime | None = None,
+    keyring: KeyRing | HubKeys | None = "hub",
+    on_event: Events = _quiet,
+) -> EnrichReport:
+    """Decide the stored articles that were never decided (a pass killed before its enrich
+    stage, an import without scores), and the neighbours they touch."""
+    pending = [
+        a.record.web_url for a in hub.store.get_articles(since=since) if a.record.quality is None
+    ]
+    return enrich_new(hub, pending, now, keyring=keyring, on_event=on_event)
+
+
 def load_window(hub: Hub, dates: list[datetime], window: timedelta) -> list[Article]:
     """Stored articles published within ``window`` of any of ``dates`` (not the whole hub)."""
     first, last = min(dates) - window, max(dates) + window
@@ -197,7 +216,7 @@ def enrich_articles(
     arts = {a.record.web_url: a for a in context if a.record.web_url}
     targets = {t for t in targets if t in arts}
     if retopic:
-        arts.update((t, _retopic(arts[t], hub)) for t in targets)
+        arts.update(retopic_all([arts[t] for t in sorted(targets)], hub.taxonomy))
     on_event("phase", {"name": "index", "total": len(arts)})
     index = build_index(arts.values(), settings, on_event)
     cosines, copies = scored_pairs(index, arts, targets, settings)
@@ -389,18 +408,18 @@ def stories(
     bar); a target that bridges two stories merges them under the older id. A story
     without stored members gets the id of its earliest member.
     """
-    pairs = [
-        (*sorted(pair), 1.0)
-        for pair in set(cosines) | copies
-        if pair in copies or cosines[pair] >= bars.story_for(*(arts[u] for u in pair))
-    ]
+    pairs: list[tuple[str, str, float]] = []
+    for pair in set(cosines) | copies:
+        a, b = sorted(pair)
+        if pair in copies or cosines[pair] >= bars.story_for(arts[a], arts[b]):
+            pairs.append((a, b, 1.0))
     members = targets | {u for a, b, _ in pairs for u in (a, b)}
-    current = {u: story_of(arts[u]) for u in arts if u not in targets}
+    current = {u: s for u in arts if u not in targets and (s := story_of(arts[u])) is not None}
     out: dict[str, str] = {}
     for group in story_clusters(members, pairs, 0.0):
         if not targets.intersection(group):
             continue
-        kept = sorted({current[u] for u in group if current.get(u)})
+        kept = sorted({current[u] for u in group if u in current})
         earliest = min(group, key=lambda u: (arts[u].record.published, u))
         story = kept[0] if kept else story_id(earliest)
         out.update((u, story) for u in group)
@@ -497,12 +516,17 @@ def write_articles(
     def write(article: Article) -> bool:
         return write_record(hub.news_dir, Path(article.path).name, article.record)
 
-    # Each write is fsynced (file and folder): threads overlap those waits; the GIL is
-    # released while the disk works. A failed write raises before the index is touched.
+    # Each write is fsynced (file and folder): threads overlap those waits (the GIL is
+    # released while the disk works), and the next batch's files are written while this
+    # batch goes into the index. A batch is indexed only once its files are on disk.
+    batches = [articles[i : i + BATCH] for i in range(0, len(articles), BATCH)]
     with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-        for start in range(0, len(articles), BATCH):
-            batch = articles[start : start + BATCH]
-            for article, changed in zip(batch, pool.map(write, batch), strict=True):
+        pending = [pool.submit(write, a) for a in batches[0]] if batches else []
+        for n, batch in enumerate(batches):
+            done = [future.result() for future in pending]
+            following = batches[n + 1] if n + 1 < len(batches) else []
+            pending = [pool.submit(write, a) for a in following]
+            for article, changed in zip(batch, done, strict=True):
                 if changed:
                     written.append(article.path)
                 on_event("step", {})
@@ -521,10 +545,34 @@ def _store(hub: Hub, article: Article, story_only: bool) -> None:
     hub.store.add_article(article)
 
 
-def _retopic(article: Article, hub: Hub) -> Article:
-    r = article.record
-    topics = assign_topics(r.title, r.excerpt, article.text, hub.taxonomy)
-    return replace(article, record=replace(r, topics=topics))
+def retopic_all(articles: list[Article], taxonomy: Taxonomy) -> dict[str, Article]:
+    """Topics again with the keyword tagger; many articles are tagged on every core.
+
+    Keyword matching is regex work that holds the GIL (milliseconds per full text), so a
+    from-scratch run over thousands of articles spreads it over processes.
+    """
+    fields = [(a.record.title, a.record.excerpt, a.text) for a in articles]
+    workers = min(os.cpu_count() or 1, 8)
+    if len(articles) < PARALLEL_TOPICS or workers < 2:
+        topics = [assign_topics(*f, taxonomy) for f in fields]
+    else:
+        with ProcessPoolExecutor(workers, initializer=_set_taxonomy, initargs=(taxonomy,)) as pool:
+            topics = list(pool.map(_topics_of, fields, chunksize=200))
+    return {
+        a.record.web_url: replace(a, record=replace(a.record, topics=t))
+        for a, t in zip(articles, topics, strict=True)
+    }
+
+
+_TAXONOMY: list[Taxonomy] = []  # the worker process's taxonomy, set once
+
+
+def _set_taxonomy(taxonomy: Taxonomy) -> None:
+    _TAXONOMY[:] = [taxonomy]
+
+
+def _topics_of(fields: tuple[str, str, str]) -> tuple[str, ...]:
+    return assign_topics(*fields, _TAXONOMY[0])
 
 
 def _keyring(

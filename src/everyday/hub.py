@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
-from .settings import CONFIG_NAME, SiteSettings
+from .settings import CONFIG_NAME, SiteSettings, load_settings
 from .taxonomy import ORGANIZATIONS_DIR, TOPICS_DIR
 
 log = logging.getLogger(__name__)
@@ -185,3 +185,29 @@ def _toml_list(values: list[str]) -> str:
 
 def _yaml(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+def write_config_sources(hub_dir: Path, urls: list[str]) -> None:
+    """Rewrite the ``[sources]`` table of everyday.toml, keeping the rest byte for byte.
+
+    Raises:
+        ConfigError: the rewritten file would not load (it is then left as it was).
+    """
+    path = hub_dir / CONFIG_NAME
+    text = path.read_text(encoding="utf-8")
+    match = re.search(r"(?ms)^\[sources\]\n(.*?)(?=^\[|\Z)", text)
+    comments = "".join(re.findall(r"(?m)^#.*\n", match.group(1))) if match else ""
+    block = f"[sources]\n{comments}urls = {_toml_list(urls)}\n"
+    if match:
+        tail = text[match.end() :]
+        text = text[: match.start()] + block + ("\n" if tail else "") + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    tmp = path.with_name(f".{CONFIG_NAME}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    try:
+        load_settings(tmp.parent, env={}, name=tmp.name)
+    except ConfigError:
+        tmp.unlink()
+        raise
+    tmp.replace(path)

@@ -178,6 +178,30 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class ServeSettings:
+    """The live API and website of `everyday serve`."""
+
+    host: str = _opt("127.0.0.1", "Address to listen on (0.0.0.0 for every interface).")
+    port: int = _opt(8000, "Port to listen on.")
+    workers: int = _opt(1, "Server processes (each keeps its own cache and rate limits).")
+    private_reads: bool = _opt(False, "Require an API key (scope read) for every API read.")
+    page_size_max: int = _opt(100, "Largest `pageSize` a client may ask for.")
+    max_page: int = _opt(10_000, "Highest page number served (deep pages cost a scan).")
+    search_rate: float = _opt(10.0, "Searches per second per key or client address (0: off).")
+    search_burst: int = _opt(30, "Searches allowed at once before the rate applies.")
+    admin_rate: float = _opt(1.0, "Admin requests per second per key and per address (0: off).")
+    admin_burst: int = _opt(20, "Admin requests allowed at once before the rate applies.")
+    max_body_bytes: int = _opt(65_536, "Largest admin request body (413 beyond).")
+    max_query_bytes: int = _opt(4096, "Longest query string accepted (414 beyond).")
+    cache_max_age: int = _opt(
+        0, "Cache-Control max-age of API reads in seconds; 0 follows [collect] min_interval."
+    )
+    cache_entries: int = _opt(2048, "Responses kept in memory per process.")
+    cors_origins: tuple[str, ...] = _opt(("*",), "Origins allowed to read the API (CORS, GET).")
+    site_dir: str = _opt("_site", "Built static site served at /, relative to the hub.")
+
+
+@dataclass(frozen=True)
 class Settings:
     """All settings of one hub."""
 
@@ -189,6 +213,7 @@ class Settings:
     publish: PublishSettings = field(default_factory=PublishSettings)
     storage: StorageSettings = field(default_factory=StorageSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    serve: ServeSettings = field(default_factory=ServeSettings)
     sources: tuple[str, ...] = ()
     hub_dir: Path = field(default=Path("."), compare=False)
 
@@ -206,6 +231,7 @@ SECTIONS = {
     "publish": PublishSettings,
     "storage": StorageSettings,
     "smtp": SmtpSettings,
+    "serve": ServeSettings,
 }
 
 
@@ -262,7 +288,9 @@ def _section(cls: type, data: dict[str, Any], env: dict[str, str], name: str) ->
     return cls(**values)
 
 
-def load_settings(hub_dir: Path | str, env: dict[str, str] | None = None) -> Settings:
+def load_settings(
+    hub_dir: Path | str, env: dict[str, str] | None = None, name: str = CONFIG_NAME
+) -> Settings:
     """Read ``everyday.toml`` of a hub, apply environment overrides, and validate.
 
     Raises:
@@ -270,7 +298,7 @@ def load_settings(hub_dir: Path | str, env: dict[str, str] | None = None) -> Set
     """
     hub = Path(hub_dir)
     env = dict(os.environ) if env is None else env
-    path = hub / CONFIG_NAME
+    path = hub / name
     if not path.is_file():
         raise ConfigError(f"{path}: not a hub (no {CONFIG_NAME}); create one with `everyday init`")
     try:

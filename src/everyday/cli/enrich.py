@@ -9,11 +9,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from ..app import open_hub
-from ..enrichment import Events
+from ..enrichment import Events, enrich_pending
 from ..enrichment import recompute as recompute_hub
 from ..explain import explain as explain_article
 from ..explain import render
@@ -32,7 +39,7 @@ def phase_progress(enabled: bool) -> Iterator[Events]:
         return
     columns = (TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, TimeElapsedColumn(), console=err_console, transient=True) as bar:
-        current: list[int] = []
+        current: list[TaskID] = []
 
         def on_event(kind: str, data: dict[str, object]) -> None:
             if kind == "phase":
@@ -56,21 +63,22 @@ def _date(value: str | None) -> datetime | None:
 @cli.command()
 @hub_option
 @click.option("--recompute", is_flag=True, help="Decide every derived field again, from the store.")
-@click.option("--since", help="With --recompute: only articles published on or after this date.")
+@click.option("--since", help="Only articles published on or after this date (e.g. 2024-05-01).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def enrich(hub_dir: Path | None, recompute: bool, since: str | None, no_progress: bool) -> None:
-    """Recompute topics, stories, related lists, quality, heat and published.
+    """Decide stories, related lists, quality, heat and published for stored articles.
 
-    A pass enriches what it collects by itself; this command redoes it for the whole hub
-    (after an import, or after changing the [enrich] settings or the taxonomy).
+    A pass enriches what it collects by itself. Without flags this decides the articles
+    that never were (a pass stopped early, an import without scores). --recompute decides
+    everything again, topics included, from the stored articles alone: after an import, or
+    after changing the [enrich] settings or the taxonomy.
 
     \b
     Examples:
+        everyday enrich
         everyday enrich --recompute
         everyday enrich --recompute --since 2024-05-01
     """
-    if not recompute:
-        raise click.UsageError("say --recompute: a pass already enriches new articles")
     hub_dir = resolve_hub(hub_dir)
     settings = load_settings(hub_dir)
     show = not no_progress and sys.stderr.isatty()
@@ -79,7 +87,8 @@ def enrich(hub_dir: Path | None, recompute: bool, since: str | None, no_progress
         open_hub(hub_dir, settings) as hub,
         phase_progress(show) as events,
     ):
-        report = recompute_hub(hub, datetime.now(UTC), since=_date(since), on_event=events)
+        run = recompute_hub if recompute else enrich_pending
+        report = run(hub, datetime.now(UTC), since=_date(since), on_event=events)
     console.print(
         f"[bold]{report.targets} decided[/] among {report.considered}: "
         f"{len(report.rewritten)} records rewritten, {report.published} published, "

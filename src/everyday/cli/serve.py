@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import click
 from rich.table import Table
 
 from ..serve.keys import SCOPES, create_key, list_keys, revoke_key
-from ..serve.state import ServeSettings, load_serve_settings
+from ..serve.state import load_serve_settings
 from ..settings import load_settings
 from ..store.database import Database
 from . import cli
@@ -47,13 +46,12 @@ def serve(
     import uvicorn
 
     hub_dir = resolve_hub(hub_dir).resolve()
-    load_settings(hub_dir)  # fail early, with a clear message, on a bad hub
     flags = {"host": host, "port": port, "workers": workers, "private_reads": private_reads,
              "site_dir": site_dir}  # fmt: skip
     env = {f"EVERYDAY_SERVE_{k.upper()}": str(v) for k, v in flags.items() if v is not None}
     os.environ.update(env)  # worker processes rebuild the app from the environment
     os.environ["EVERYDAY_HUB"] = str(hub_dir)
-    settings = load_serve_settings({}, dict(os.environ))
+    settings = load_serve_settings(load_settings(hub_dir))  # fails early on a bad hub
     console.print(f"serving {hub_dir} on http://{settings.host}:{settings.port}/ (Ctrl-C stops)")
     uvicorn.run(
         "everyday.serve.app:app_from_environment",
@@ -62,6 +60,7 @@ def serve(
         port=settings.port,
         workers=settings.workers,
         log_level="warning",
+        access_log=False,  # per-request logging halves throughput; use a proxy's log
         proxy_headers=True,
     )
 
@@ -88,7 +87,12 @@ def _database(hub_dir: Path | None) -> Database:
 @click.option("--name", required=True, help="Who or what uses the key.")
 @click.option("--scope", type=click.Choice(SCOPES), default="admin", show_default=True)
 def create(hub_dir: Path | None, name: str, scope: str) -> None:
-    """Create a key and print it once (only its salted hash is stored)."""
+    """Create a key and print it once (only its salted hash is stored).
+
+    \b
+    Example:
+        everyday keys create --name deploy-bot --scope admin
+    """
     db = _database(hub_dir)
     try:
         with db.transaction():
@@ -104,7 +108,12 @@ def create(hub_dir: Path | None, name: str, scope: str) -> None:
 @keys.command("list")
 @hub_option
 def list_(hub_dir: Path | None) -> None:
-    """Show every key: id, name, scope, created, revoked."""
+    """Show every key: id, name, scope, created, revoked.
+
+    \b
+    Example:
+        everyday keys list
+    """
     db = _database(hub_dir)
     try:
         rows = list_keys(db.conn)
@@ -121,7 +130,12 @@ def list_(hub_dir: Path | None) -> None:
 @hub_option
 @click.argument("key_id")
 def revoke(hub_dir: Path | None, key_id: str) -> None:
-    """Revoke a key by its id; requests with it get 401 from then on."""
+    """Revoke a key by its id; requests with it get 401 from then on.
+
+    \b
+    Example:
+        everyday keys revoke 1a2b3c4d
+    """
     db = _database(hub_dir)
     try:
         with db.transaction():
@@ -131,8 +145,3 @@ def revoke(hub_dir: Path | None, key_id: str) -> None:
     if not done:
         raise click.ClickException(f"no live key {key_id}")
     console.print(f"revoked: {key_id}")
-
-
-def serve_settings_help() -> str:
-    """Names of the [serve] settings (for docs)."""
-    return ", ".join(f.name for f in fields(ServeSettings))

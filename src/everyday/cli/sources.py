@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from pathlib import Path
 
 import click
@@ -12,8 +11,9 @@ from rich.table import Table
 from ..app import open_hub
 from ..errors import ParseError
 from ..fetch.http import Fetcher, decode_text
+from ..hub import write_config_sources
 from ..models import Source
-from ..settings import CONFIG_NAME, Settings, load_settings
+from ..settings import Settings, load_settings
 from ..sources.discover import discover_feeds
 from ..sources.feeds import parse_feed
 from ..sources.opml import export_opml, parse_opml
@@ -35,31 +35,6 @@ def sources() -> None:
         everyday sources import-opml subscriptions.opml
         everyday sources list
     """
-
-
-def write_config_sources(hub_dir: Path, urls: list[str]) -> None:
-    """Rewrite the ``[sources]`` table of everyday.toml, keeping the rest byte for byte."""
-    path = hub_dir / CONFIG_NAME
-    text = path.read_text(encoding="utf-8")
-    block = "[sources]\nurls = [\n" + "".join(f"  {_toml_str(u)},\n" for u in urls) + "]\n"
-    match = re.search(r"(?ms)^\[sources\]\n.*?(?=^\[|\Z)", text)
-    if match:
-        text = (
-            text[: match.start()]
-            + block
-            + ("\n" if match.end() < len(text) else "")
-            + text[match.end() :]
-        )
-    else:
-        text = text.rstrip("\n") + "\n\n" + block
-    tmp = path.with_name(f".{CONFIG_NAME}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    load_settings(hub_dir)  # the rewritten file must still be a valid hub
-
-
-def _toml_str(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 async def probe(settings: Settings, url: str) -> tuple[str, str, str | None]:

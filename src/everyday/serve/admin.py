@@ -185,11 +185,8 @@ async def act(
 
 
 def _conn(store: SQLiteStore) -> sqlite3.Connection:
-    """The store's connection, so the log row and the pin commit with the action.
-
-    TODO(lead): a public ``SQLiteStore.connection`` (or admin methods on the store).
-    """
-    return store._db.conn
+    """The store's connection, so the log row and the pin commit with the action."""
+    return store.connection
 
 
 # -- sources ---------------------------------------------------------------------------
@@ -267,7 +264,7 @@ def _config_sources(
     state: ServeState, *, add: str | None = None, remove: str | None = None
 ) -> bool:
     """Keep ``[sources] urls`` of everyday.toml in step (a pass re-adds what it lists)."""
-    from ..cli.sources import write_config_sources  # TODO(lead): move to hub.py
+    from ..hub import write_config_sources
 
     urls = list(load_settings(state.hub_dir).sources)
     if add is not None and add not in urls:

@@ -34,7 +34,7 @@ from ..settings import Settings, load_settings
 from ..taxonomy import Taxonomy, load_taxonomy
 from . import admin, news
 from .openapi import docs_page, openapi_document
-from .responses import JSON, error_response
+from .responses import JSON, error_response, etag_matches
 from .state import Body, ServeSettings, ServeState
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,74 @@ class QueryStringLimit:
             await error_response(414, message)(scope, receive, send)
             return
         await self.app(scope, receive, send)
+
+
+class FastPath:
+    """Public API reads already answered once since the last commit: sent straight from
+    the raw cache (path + query string), before routing and middleware.
+
+    Only what :func:`everyday.serve.news.cached` put in ``state.raw_cache`` is served
+    here: public reads without search (searches are rate limited), never admin or private
+    reads. It adds what the middleware would have (CORS, gzip, 304), so answers are the
+    same either way; a test compares them.
+    """
+
+    def __init__(self, app: ASGIApp, state: ServeState) -> None:
+        self.app = app
+        self.state = state
+        self.any_origin = state.serve.cors_origins == ("*",)
+        self.cache_control = (
+            f"public, max-age={state.max_age}, stale-while-revalidate={state.max_age}"
+        ).encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        key = (scope["path"], scope.get("query_string", b""))
+        body = self.state.raw_cache.get(self.state.version(), key)
+        if body is None:
+            await self.app(scope, receive, send)
+            return
+        inm = gzip_ok = origin = None
+        for name, value in scope["headers"]:
+            if name == b"if-none-match":
+                inm = value.decode("latin-1")
+            elif name == b"accept-encoding":
+                gzip_ok = b"gzip" in value
+            elif name == b"origin":
+                origin = value
+        if origin is not None and not self.any_origin:
+            await self.app(scope, receive, send)  # the CORS middleware decides
+            return
+        await self._send(scope, send, body, inm, bool(gzip_ok), origin is not None)
+
+    async def _send(
+        self, scope: Scope, send: Send, body: Body, inm: str | None, gzip_ok: bool, cors: bool
+    ) -> None:
+        headers = [
+            (b"etag", body.etag.encode()),
+            (b"cache-control", self.cache_control),
+            (b"vary", b"Accept-Encoding, Origin" if cors else b"Accept-Encoding"),
+        ]
+        if cors:
+            headers += [
+                (b"access-control-allow-origin", b"*"),
+                (b"access-control-expose-headers", b"ETag, Retry-After"),
+            ]
+        if inm is not None and etag_matches(inm, body.etag):
+            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        data = body.data
+        if gzip_ok and body.gz is not None:
+            data = body.gz
+            headers.append((b"content-encoding", b"gzip"))
+        headers += [(b"content-type", JSON.encode()), (b"content-length", str(len(data)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send(
+            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else data}
+        )
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -158,6 +226,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.serve = state
+    if not serve.private_reads:
+        app.add_middleware(FastPath, state=state)  # outermost: before the query-string cap
     log.info(
         "serve app ready hub=%s site=%s", settings.hub_dir, site if Path(site).is_dir() else None
     )
@@ -171,4 +241,5 @@ def app_from_environment() -> Starlette:
     from .state import load_serve_settings
 
     hub = Path(os.environ.get("EVERYDAY_HUB", "."))
-    return create_app(load_settings(hub), load_serve_settings({}, dict(os.environ)))
+    settings = load_settings(hub)
+    return create_app(settings, load_serve_settings(settings))

@@ -180,6 +180,9 @@ async def cached(
         if body is None:
             raise ApiError(404, "no such page")
         state.cache.put(version, key, body)
+    if not private and "q" not in request.query_params:  # searches stay rate limited
+        raw = (request.scope["path"], request.scope.get("query_string", b""))
+        state.raw_cache.put(version, raw, body)
     return body_response(
         request, body, cache_control(state, private), "Authorization" if private else ""
     )

@@ -32,7 +32,7 @@ def error_response(status: int, message: str, headers: Mapping[str, str] | None 
     return Response(body.encode("utf-8"), status_code=status, media_type=JSON, headers=merged)
 
 
-def _matches(header: str, etag: str) -> bool:
+def etag_matches(header: str, etag: str) -> bool:
     """If-None-Match with weak comparison (RFC 9110 §13.1.2): ``*`` or any listed tag."""
     tags = [t.strip() for t in header.split(",")]
     return "*" in tags or any(t.removeprefix("W/") == etag.removeprefix("W/") for t in tags)
@@ -46,9 +46,9 @@ def body_response(request: Request, body: Body, cache_control: str, vary: str = 
         "Vary": "Accept-Encoding" + (f", {vary}" if vary else ""),
     }
     inm = request.headers.get("if-none-match")
-    if inm is not None and _matches(inm, body.etag):
+    if inm is not None and etag_matches(inm, body.etag):
         return Response(status_code=304, headers=headers)
-    if body.gz is not None and "gzip" in request.headers.get("accept-encoding", ""):
+    if "gzip" in request.headers.get("accept-encoding", "") and body.gz is not None:
         headers["Content-Encoding"] = "gzip"
         return Response(body.gz, media_type=JSON, headers=headers)
     return Response(body.data, media_type=JSON, headers=headers)

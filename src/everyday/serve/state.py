@@ -18,14 +18,14 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio.to_thread
 
 from ..errors import ConfigError
-from ..settings import Settings, _section
+from ..settings import ServeSettings, Settings
 from ..store.search import connect_reader, data_version
 from ..store.sqlite import SQLiteStore
 from ..taxonomy import Taxonomy
@@ -35,41 +35,13 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def _opt(default: Any, help: str) -> Any:
-    return field(default=default, metadata={"help": help})
-
-
-@dataclass(frozen=True)
-class ServeSettings:
-    """``[serve]``: the live API and website of ``everyday serve`` (moves to settings.py)."""
-
-    host: str = _opt("127.0.0.1", "Address to listen on (0.0.0.0 for every interface).")
-    port: int = _opt(8000, "Port to listen on.")
-    workers: int = _opt(1, "Server processes (each keeps its own cache and rate limits).")
-    private_reads: bool = _opt(False, "Require an API key (scope read) for every API read.")
-    page_size_max: int = _opt(100, "Largest `pageSize` a client may ask for.")
-    max_page: int = _opt(10_000, "Highest page number served (deep pages cost a scan).")
-    search_rate: float = _opt(10.0, "Searches per second per key or client address (0: off).")
-    search_burst: int = _opt(30, "Searches allowed at once before the rate applies.")
-    admin_rate: float = _opt(1.0, "Admin requests per second per key and per address (0: off).")
-    admin_burst: int = _opt(20, "Admin requests allowed at once before the rate applies.")
-    max_body_bytes: int = _opt(65_536, "Largest admin request body (413 beyond).")
-    max_query_bytes: int = _opt(4096, "Longest query string accepted (414 beyond).")
-    cache_max_age: int = _opt(
-        0, "Cache-Control max-age of API reads in seconds; 0 follows [collect] min_interval."
-    )
-    cache_entries: int = _opt(2048, "Responses kept in memory per process.")
-    cors_origins: tuple[str, ...] = _opt(("*",), "Origins allowed to read the API (CORS, GET).")
-    site_dir: str = _opt("_site", "Built static site served at /, relative to the hub.")
-
-
-def load_serve_settings(data: dict[str, Any], env: dict[str, str]) -> ServeSettings:
-    """``[serve]`` values from parsed TOML and ``EVERYDAY_SERVE_*`` variables.
+def load_serve_settings(settings: Settings) -> ServeSettings:
+    """The hub's ``[serve]`` settings (file, then ``EVERYDAY_SERVE_*``), checked.
 
     Raises:
-        ConfigError: an unknown key or a bad value.
+        ConfigError: a value out of range.
     """
-    serve: ServeSettings = _section(ServeSettings, data, env, "serve")
+    serve = settings.serve
     if serve.page_size_max < 1 or serve.max_page < 1 or serve.max_body_bytes < 1:
         raise ConfigError("[serve] page_size_max, max_page and max_body_bytes must be positive")
     return serve
@@ -122,20 +94,27 @@ class ReaderPool:
             self._all.clear()
 
 
-@dataclass(frozen=True)
 class Body:
-    """A response body ready to send: bytes, gzip form (if worth it) and a weak ETag."""
+    """A response body ready to send: bytes, a weak ETag, and its gzip form made on demand."""
 
-    data: bytes
-    gz: bytes | None
-    etag: str
+    __slots__ = ("_gz", "data", "etag")
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        # Weak: the same entity is sent identity or gzip-encoded (RFC 9110 §8.8.1).
+        self.etag = 'W/"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
+        self._gz: bytes | None = None
 
     @classmethod
     def of(cls, text: str) -> Body:
-        data = text.encode("utf-8")
-        gz = gzip.compress(data, compresslevel=6, mtime=0) if len(data) >= 500 else None
-        # Weak: the same entity is sent identity or gzip-encoded (RFC 9110 §8.8.1).
-        return cls(data, gz, 'W/"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"')
+        return cls(text.encode("utf-8"))
+
+    @property
+    def gz(self) -> bytes | None:
+        """The gzip form, or None when the body is too small to gain from it."""
+        if self._gz is None and len(self.data) >= 500:
+            self._gz = gzip.compress(self.data, compresslevel=6, mtime=0)
+        return self._gz
 
 
 class ResponseCache:
@@ -178,6 +157,8 @@ class ServeState:
         self.readers = ReaderPool(self.db_path)
         self._watch = connect_reader(str(self.db_path))
         self.cache = ResponseCache(serve.cache_entries)
+        # Public answers by raw path and query string, for the fast path (app.FastPath).
+        self.raw_cache = ResponseCache(serve.cache_entries)
         self.limiter = Limiter(
             {
                 "search": Rate(serve.search_rate, serve.search_burst),

@@ -172,7 +172,9 @@ def create_article_search(conn: sqlite3.Connection) -> None:
     _run(
         conn,
         "CREATE VIRTUAL TABLE article_search USING fts5("
-        "title, excerpt, text, content='', tokenize='unicode61 remove_diacritics 2')",
+        # prefix: 2- and 3-letter prefix queries (robo*) read one list, not every word.
+        "title, excerpt, text, content='', prefix='2 3', "
+        "tokenize='unicode61 remove_diacritics 2')",
         f"CREATE TRIGGER article_search_insert AFTER INSERT ON articles BEGIN {insert} END",
         f"CREATE TRIGGER article_search_update AFTER UPDATE OF data ON articles BEGIN "
         f"{delete} {insert} END",

@@ -62,6 +62,12 @@ class SQLiteStore:
         self._conn = self._db.conn
         self.path = self._db.path
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The underlying connection, for modules that add tables of their own (search,
+        keys, admin log) and must write in the same transaction as the store."""
+        return self._conn
+
     def __repr__(self) -> str:
         return f"SQLiteStore({str(self.path)!r})"
 
