@@ -150,16 +150,22 @@ def bench_scratch(base: Path, count: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--articles", type=int, default=100_000, help="size of the big hub")
+    parser.add_argument(
+        "--articles", type=int, default=100_000, help="size of the big hub (0: skip)"
+    )
     parser.add_argument("--days", type=int, default=730, help="days the big hub spans")
-    parser.add_argument("--scratch", type=int, default=10_000, help="articles enriched at once")
+    parser.add_argument(
+        "--scratch", type=int, default=10_000, help="articles enriched at once (0: skip)"
+    )
     parser.add_argument("--dir", type=Path, help="where the hubs live (kept; default: temp)")
     args = parser.parse_args()
     base = args.dir or Path(tempfile.mkdtemp(prefix="everyday-bench-"))
     base.mkdir(parents=True, exist_ok=True)
     try:
-        bench_scratch(base, args.scratch)
-        bench_hub(base, args.articles, args.days)
+        if args.scratch:
+            bench_scratch(base, args.scratch)
+        if args.articles:
+            bench_hub(base, args.articles, args.days)
     finally:
         if args.dir is None:
             shutil.rmtree(base, ignore_errors=True)

@@ -37,7 +37,8 @@ _SYLLABLES = [
 # Invented filler words: many of them, so two articles share few unless on one subject.
 FILLER = [a + b + c for a in _SYLLABLES for b in _SYLLABLES for c in _SYLLABLES[:10]]
 
-FUNCTION_WORDS = ["the", "of", "and", "to", "a", "in", "is", "that", "for", "it", "on", "with", "as", "was", "are", "by", "this", "at", "from"]
+_FUNCTION_TEXT = "the of and to a in is that for it on with as was are by this at from"
+FUNCTION_WORDS = _FUNCTION_TEXT.split()
 
 SUBJECTS = {
     "chip": "halvorsen accelerator chip memory bandwidth racks liquid cooling wafer foundry "

@@ -265,7 +265,9 @@ def build_index(
     articles: Iterable[Article], settings: EnrichSettings, on_event: Events = _quiet
 ) -> SimilarityIndex:
     """A similarity index over title, excerpt and text, articles added in time order."""
-    index = SimilarityIndex(SimilaritySettings(duplicate_jaccard=settings.duplicate_jaccard))
+    # One refit at the end instead of one per 20% of growth (31 of them for 1,000 articles).
+    similarity = SimilaritySettings(duplicate_jaccard=settings.duplicate_jaccard, refit_growth=1e9)
+    index = SimilarityIndex(similarity)
     for a in sorted(articles, key=lambda a: (a.record.published, a.record.web_url)):
         r = a.record
         index.add(r.web_url, document_text(r.title, r.excerpt, a.text), r.published)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
+from ..app import open_hub
 from ..build import build_hub
 from ..publish.output import BuildReport
 from ..settings import Settings, load_settings
-from ..taxonomy import load_taxonomy
 from . import cli
 from .output import console
 from .run import hub_option, resolve_hub
@@ -18,8 +18,11 @@ from .run import hub_option, resolve_hub
 
 def build_and_report(settings: Settings, out_dir: Path | None = None) -> BuildReport:
     """Build the hub's site and print what changed (shared with ``everyday run``)."""
-    taxonomy = load_taxonomy(settings.hub_dir, settings.site.topic)
-    report, problems = build_hub(settings, taxonomy, datetime.now(UTC), out_dir=out_dir)
+    with open_hub(settings.hub_dir, settings) as hub:
+        clusters = hub.store.get_clusters()
+        report, problems = build_hub(
+            settings, hub.taxonomy, datetime.now(UTC), clusters=clusters, out_dir=out_dir
+        )
     for problem in problems:
         console.print(f"[yellow]skipped record:[/] {problem}")
     where = out_dir or settings.path(settings.publish.out_dir)

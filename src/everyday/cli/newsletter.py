@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from ..app import open_hub
 from ..publish.mail import (
     Delivery,
     build_message,
@@ -62,7 +63,10 @@ def newsletter(
     settings = load_settings(hub)
     when: date = day.date() if day is not None else datetime.now(UTC).date()
     entries = read_entries(hub, settings.storage.news_dir)
-    issue = render_issue(select_stories(entries, when, site=settings.site), when, settings.site)
+    with open_hub(hub, settings) as opened:
+        clusters = opened.store.get_clusters()
+    stories = select_stories(entries, when, clusters=clusters, site=settings.site)
+    issue = render_issue(stories, when, settings.site)
     if issue is None:
         console.print(f"no published stories on {when.isoformat()}: no issue")
         return

@@ -82,6 +82,10 @@ def print_summary(summary: RunSummary, news_dir: Path) -> None:
         f"from {c['sources_polled']} sources ({c['sources_unchanged']} unchanged, "
         f"{c['sources_failed']} failed)"
     )
+    if c["rewritten"] or c["demoted"]:
+        console.print(
+            f"enrich: {c['rewritten']} records rewritten, {c['demoted']} no longer published"
+        )
     if summary.sources_failed:
         table = Table("failed source", "reason", title="Sources that failed", title_justify="left")
         for url, reason in sorted(summary.sources_failed.items()):

@@ -105,6 +105,10 @@ class Store(Protocol):
         """How many articles the index holds."""
         ...
 
+    def get_clusters(self) -> dict[str, str]:
+        """Record path -> story id of every article filed under a story."""
+        ...
+
     def delete_article(self, url: str) -> bool:
         """Forget the article reached by this URL, with its aliases; False if unknown."""
         ...

@@ -316,6 +316,14 @@ class SQLiteStore:
         return int(self._conn.execute("SELECT count(*) FROM articles").fetchone()[0])
 
     @translated
+    def get_clusters(self) -> dict[str, str]:
+        """Record path -> story id of every article filed under a story (site, newsletter)."""
+        rows = self._conn.execute(
+            "SELECT path, cluster_id FROM articles WHERE cluster_id IS NOT NULL"
+        ).fetchall()
+        return {str(path): str(cluster) for path, cluster in rows}
+
+    @translated
     def delete_article(self, url: str) -> bool:
         """Forget the article reached by this URL, with its aliases; False if unknown."""
         with self.transaction():
