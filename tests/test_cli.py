@@ -163,3 +163,12 @@ def test_every_accepts_durations(text: str, seconds: int) -> None:
 def test_every_rejects_nonsense(text: str) -> None:
     with pytest.raises(click.BadParameter):
         parse_every(text)
+
+
+def test_every_command_is_in_the_cli_docs() -> None:
+    from everyday.cli import build, enrich, newsletter, secure, serve, topics  # noqa: F401
+
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text()
+    for path in all_commands(cli):
+        assert f"everyday {path[0]}" in docs, path
+        assert path[-1] in docs, path
