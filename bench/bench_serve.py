@@ -6,13 +6,20 @@ run with the same number of worker processes; wrk runs as a separate process on 
 nginx serves the bytes the live server answered (fetched from it first), so both send
 identical bodies. Needs ``wrk`` and ``nginx`` on PATH (``apt-get install -y wrk nginx``).
 
+The corpus (docs/serve.md, "Load"): article text drawn from a 30,000-word vocabulary
+(the sample newswire's words by frequency, then generated word forms) with Zipf weights,
+so common words match most articles and rare ones a few hundred, as in real news.
+
     python bench/bench_serve.py [--articles 100000] [--duration 10] [--workers 2]
-                                [--hub DIR]   # reuse a generated hub between runs
+                                [--runs 3] [--hub DIR]   # reuse a generated hub
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import itertools
+import json
 import os
 import random
 import re
@@ -22,17 +29,35 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from everyday.demo.content import build_articles
 from everyday.hub import init_hub
+from everyday.models import Article
+from everyday.records.frontmatter import format_record
+from everyday.records.slug import record_filename
 from everyday.serve.search import parse_query
 from everyday.settings import load_settings
 from everyday.store.search import ArticleQuery, connect_reader, find_articles
 from everyday.store.sqlite import SQLiteStore
-from serve_samples import WORDS, fill, free_port
+from serve_samples import free_port, make_record
+
+CORPUS_VERSION = 2  # bump when the generator changes: a reused hub is then rebuilt
+VOCABULARY = 30_000
+ZIPF_S, ZIPF_Q = 1.0, 2.7  # Zipf-Mandelbrot: weight of rank r is 1 / (r + q) ** s
+STOPWORDS = 60  # the commonest ranks: never a title word or a query on their own
+_LETTERS = re.compile(r"[^\W\d_]+")
+_SYLLABLES = (
+    "ka ri to ve lan mor sen dal qui bra ne ost fel rin ga tha mu cor pel zan "
+    "vi ler dor am tis hal or wen bel sta gri nov lu pra den cas mer tal ro"
+).split()
+_SUFFIXES = ("s", "ed", "ing", "er", "ers", "ly", "ment", "ness", "ity", "ise", "al")
 
 NGINX_CONF = """
 worker_processes {workers};
@@ -60,19 +85,160 @@ end
 """
 
 
+class Corpus:
+    """Words by rank with Zipf weights; draws text, titles and query words from them."""
+
+    def __init__(self, size: int = VOCABULARY) -> None:
+        self.words = vocabulary(size)
+        weights = [1 / (rank + ZIPF_Q) ** ZIPF_S for rank in range(1, len(self.words) + 1)]
+        self._all = list(itertools.accumulate(weights))
+        self._content = list(itertools.accumulate(weights[STOPWORDS:]))
+
+    def text(self, rng: random.Random, count: int) -> str:
+        """``count`` words in sentences of 8-24 words."""
+        drawn = rng.choices(self.words, cum_weights=self._all, k=count)
+        sentences, at = [], 0
+        while at < count:
+            size = rng.randint(8, 24)
+            words = drawn[at : at + size]
+            sentences.append(words[0].capitalize() + " " + " ".join(words[1:]) + ".")
+            at += size
+        return " ".join(sentences)
+
+    def title(self, rng: random.Random) -> str:
+        """5-11 words, content words (no stop words) as headlines are."""
+        words = rng.choices(self.words[STOPWORDS:], cum_weights=self._content, k=rng.randint(5, 11))
+        return words[0].capitalize() + " " + " ".join(words[1:])
+
+
+def vocabulary(size: int) -> list[str]:
+    """The newswire's words by frequency, then invented names and word forms up to ``size``."""
+    counts: Counter[str] = Counter()
+    for wire in build_articles(datetime(2024, 1, 1, tzinfo=UTC)):
+        for field in (wire.title, wire.summary, wire.text):
+            counts.update(w.lower() for w in _LETTERS.findall(field) if len(w) > 1 or w == "a")
+    real = [w for w, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+    known = set(real)
+    rng = random.Random(30_000)
+    made: list[str] = []
+    forms = (w + s for w in real[STOPWORDS:] for s in _SUFFIXES)  # robots, mapping, ...
+    for form in forms:
+        if len(made) >= (size - len(real)) // 3:
+            break
+        if form not in known:
+            made.append(form)
+            known.add(form)
+    while len(real) + len(made) < size:  # names of people, places, companies
+        word = "".join(rng.choices(_SYLLABLES, k=rng.randint(2, 4)))
+        if word not in known:
+            made.append(word)
+            known.add(word)
+    rng.shuffle(made)  # forms and names mixed through the tail
+    return (real + made)[:size]
+
+
+def make_article(n: int, corpus: Corpus) -> Article:
+    """Article ``n``: a Zipf text of 150-650 words; the excerpt is its first sentences."""
+    rng = random.Random(n)
+    text = corpus.text(rng, rng.randint(150, 650))
+    excerpt = " ".join(text.split()[:32]).rstrip(".") + " ..."
+    record = make_record(n, title=corpus.title(rng), excerpt=excerpt)
+    return Article(
+        record=record,
+        path=f"_news/{record_filename(record.published.date(), record.title)}",
+        text=text,
+        first_seen=record.published,
+        fingerprint=hashlib.sha256(format_record(record).encode("utf-8")).hexdigest(),
+    )
+
+
 def make_hub(root: Path, count: int) -> Path:
     """A hub of ``count`` generated articles (batches of 5,000 per transaction)."""
-    hub = init_hub(root / "hub", title="Bench Hub", sources=[])
+    hub = init_hub(root, title="Bench Hub", sources=[])
     settings = load_settings(hub, env={})
+    corpus = Corpus()
     started = time.perf_counter()
     with SQLiteStore(settings.path(settings.storage.database)) as store:
         for start in range(1, count + 1, 5000):
-            fill(store, min(5000, count + 1 - start), start=start)
-    print(f"generated {count} articles in {time.perf_counter() - started:.1f} s")
+            batch = [make_article(n, corpus) for n in range(start, min(start + 5000, count + 1))]
+            with store.transaction():
+                for article in batch:
+                    store.add_article(article)
+            print(f"  {start + len(batch) - 1} articles, {time.perf_counter() - started:.0f} s")
+    (hub / "bench-corpus.json").write_text(json.dumps({"version": CORPUS_VERSION, "n": count}))
     return hub
 
 
-def wait_for(url: str, seconds: float = 20.0) -> None:
+def is_current(hub: Path, count: int) -> bool:
+    marker = hub / "bench-corpus.json"
+    return marker.exists() and json.loads(marker.read_text()) == {
+        "version": CORPUS_VERSION,
+        "n": count,
+    }
+
+
+def search_queries(db: Path, corpus: Corpus, count: int) -> list[tuple[str, str]]:
+    """(shape, text) pairs, all distinct, in the mix docs/serve.md describes."""
+    rng = random.Random(5)
+    conn = connect_reader(str(db))
+    texts = [
+        row[0].split()
+        for row in conn.execute(
+            "SELECT json_extract(data, '$.text') FROM articles WHERE is_published = 1 "
+            "ORDER BY random() LIMIT ?",
+            (count,),
+        )
+    ]
+    conn.close()
+    common = corpus.words[STOPWORDS:1000]
+    middle = corpus.words[STOPWORDS:3000]
+    rare = corpus.words[3000:]
+    stop = set(corpus.words[:STOPWORDS])
+
+    def phrase() -> str:
+        words = rng.choice(texts)
+        while True:  # 2-3 words in a row, not all stop words ("of the")
+            at = rng.randrange(len(words) - 3)
+            picked = [w.strip(".").lower() for w in words[at : at + rng.randint(2, 3)]]
+            if not set(picked) <= stop:
+                return '"' + " ".join(picked) + '"'
+
+    shapes: list[tuple[str, float, Callable[[], str]]] = [
+        ("common word", 0.30, lambda: rng.choice(common)),
+        ("rare word", 0.20, lambda: rng.choice(rare)),
+        ("two words (AND)", 0.20, lambda: f"{rng.choice(middle)} {rng.choice(middle)}"),
+        ("phrase from an article", 0.15, phrase),
+        ("prefix", 0.15, lambda: rng.choice(middle)[: rng.randint(3, 5)] + "*"),
+    ]
+    queries: dict[str, str] = {}
+    while len(queries) < count:  # distinct, so the server's response cache never helps
+        name, _, make = rng.choices(shapes, weights=[s[1] for s in shapes])[0]
+        text = make()
+        if len(text.strip('"*')) >= 2:
+            queries.setdefault(text, name)
+    return [(shape, text) for text, shape in queries.items()]
+
+
+def search_latency(db: Path, queries: list[tuple[str, str]]) -> dict[str, tuple[float, float]]:
+    """p50 and p99 (ms) of the search query itself per shape, one reader, no HTTP."""
+    conn = connect_reader(str(db))
+    times: dict[str, list[float]] = {}
+    for shape, text in queries:
+        started = time.perf_counter()
+        find_articles(conn, ArticleQuery(match=parse_query(text), sort="rank", limit=21))
+        elapsed = (time.perf_counter() - started) * 1000
+        times.setdefault(shape, []).append(elapsed)
+        times.setdefault("all", []).append(elapsed)
+    conn.close()
+    return {shape: (statistics.median(t), percentile(t, 99)) for shape, t in times.items()}
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
+
+
+def wait_for(url: str, seconds: float = 30.0) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
@@ -84,54 +250,30 @@ def wait_for(url: str, seconds: float = 20.0) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def wrk(url: str, duration: int, connections: int, script: Path | None = None) -> tuple[float, str]:
-    """Requests per second and the p99 latency wrk reports."""
-    command = [
-        "wrk",
-        f"-t{min(2, connections)}",
-        f"-c{connections}",
-        f"-d{duration}s",
-        "--latency",
-        url,
-    ]
+def wrk(url: str, duration: int, connections: int, script: Path | None = None) -> tuple[float, float]:
+    """Requests per second and the p99 latency (ms) wrk reports."""
+    command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s", "--latency"]
     if script is not None:
-        command[1:1] = ["-s", str(script)]
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        command += ["-s", str(script)]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p99 = re.search(r"99%\s+(\S+)", out).group(1)  # type: ignore[union-attr]
+    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         print(f"  warning: {errors.group(1)} non-2xx answers from {url}")
-    return rps, p99
+    return rps, float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def search_latency(db: Path, queries: list[str]) -> tuple[float, float]:
-    """p50 and p99 (ms) of the search query itself, one reader, no HTTP."""
-    conn = connect_reader(str(db))
-    times = []
-    for text in queries:
-        started = time.perf_counter()
-        find_articles(conn, ArticleQuery(match=parse_query(text), sort="rank", limit=21))
-        times.append((time.perf_counter() - started) * 1000)
-    conn.close()
-    times.sort()
-    return statistics.median(times), times[int(len(times) * 0.99) - 1]
+def loadavg() -> str:
+    return Path("/proc/loadavg").read_text().split(" ", 3)[0]
 
 
-def search_queries(count: int) -> list[str]:
-    rng = random.Random(5)
-    shapes = [
-        lambda: rng.choice(WORDS),
-        lambda: f"{rng.choice(WORDS)} {rng.choice(WORDS)}",
-        lambda: f'"{rng.choice(WORDS)} {rng.choice(WORDS)}"',
-        lambda: rng.choice(WORDS)[:3] + "*",
-        lambda: f"{rng.choice(WORDS)} OR {rng.choice(WORDS)}",
-        lambda: f"marker{rng.randrange(1, 100_000)}",
-    ]
-    queries: dict[str, None] = {}
-    while len(queries) < count:  # distinct, so the server's response cache never helps
-        queries[rng.choice(shapes)()] = None
-    return list(queries)
+def lua_string(text: str) -> str:
+    return '"' + httpx.QueryParams({"q": text}).get("q").replace('"', "%22") + '"'  # type: ignore[union-attr]
+
+
+def url_query(text: str) -> str:
+    return str(httpx.QueryParams({"q": text})).removeprefix("q=")
 
 
 def main() -> None:
@@ -140,9 +282,7 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    parser.add_argument(
-        "--search-connections", type=int, default=4, help="Concurrent searches (latency run)."
-    )
+    parser.add_argument("--runs", type=int, default=3, help="Rounds of every measurement.")
     parser.add_argument("--hub", type=Path, help="Generated hub to reuse (made if missing).")
     args = parser.parse_args()
     for tool in ("wrk", "nginx"):
@@ -151,14 +291,18 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-serve-"))
     work.chmod(0o755)  # nginx workers run as www-data
     hub = args.hub or work / "hub"
-    if not (hub / "everyday.toml").exists():
-        hub = make_hub(hub.parent, args.articles)
+    if not is_current(hub, args.articles):
+        shutil.rmtree(hub, ignore_errors=True)
+        print(f"generating {args.articles} articles in {hub}")
+        make_hub(hub, args.articles)
     settings = load_settings(hub, env={})
     db = settings.path(settings.storage.database)
 
-    queries = search_queries(5000)
-    p50, p99 = search_latency(db, queries[:1000])
-    print(f"search query alone (1000 queries, one thread): p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+    corpus = Corpus()
+    queries = search_queries(db, corpus, 20_000)
+    print(f"\nsearch query alone (first 2,000 queries, one thread, no HTTP), ms:")
+    for shape, (p50, p99) in search_latency(db, queries[:2000]).items():
+        print(f"  {shape:<24} p50 {p50:6.1f}   p99 {p99:6.1f}")
 
     port, nginx_port = free_port(), free_port()
     env = {**os.environ, "EVERYDAY_SERVE_SEARCH_RATE": "0", "EVERYDAY_SERVE_ADMIN_RATE": "0"}
@@ -169,11 +313,14 @@ def main() -> None:
     )  # fmt: skip
     nginx = None
     try:
-        live = f"http://127.0.0.1:{port}"
+        live, static_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{nginx_port}"
         wait_for(live + "/healthz")
-        pages = ["/api/news/index.json", "/api/news/machine-learning/index.json"]
+        pages = {
+            "news list page 1": "/api/news/index.json",
+            "topic page 1": "/api/news/machine-learning/index.json",
+        }
         static = work / "nginx"
-        for page in pages:  # nginx serves exactly what the live server answers
+        for page in pages.values():  # nginx serves exactly what the live server answers
             target = static / "site" / page.lstrip("/")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(httpx.get(live + page).content)
@@ -181,32 +328,57 @@ def main() -> None:
         conf = static / "nginx.conf"
         conf.write_text(NGINX_CONF.format(workers=args.workers, root=static, port=nginx_port))
         nginx = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(static), "-g", "daemon off;"])
-        wait_for(f"http://127.0.0.1:{nginx_port}{pages[0]}")
+        wait_for(static_base + pages["news list page 1"])
         lua = work / "search.lua"
-        quoted = ", ".join('"' + httpx.QueryParams({"q": q}).get("q").replace('"', "%22").replace(" ", "%20") + '"' for q in queries)  # fmt: skip
-        lua.write_text(SEARCH_LUA.format(queries=quoted))
+        lua.write_text(SEARCH_LUA.format(queries=", ".join(lua_string(q) for _, q in queries)))
+        for text in ("model", '"open source"', "robo*"):  # every worker has its readers open
+            httpx.get(f"{live}/api/news/index.json?q={url_query(text)}")
 
-        print(f"\nwrk -t2 -c{args.connections} -d{args.duration}s, {args.workers} worker(s) each")
-        print(f"{'endpoint':<40} {'server':<8} {'req/s':>10} {'p99':>10}")
-        results = {}
-        for name, page in (("news list page 1", pages[0]), ("topic page 1", pages[1])):
-            for server_name, base in (("live", live), ("nginx", f"http://127.0.0.1:{nginx_port}")):
-                rps, lat = wrk(base + page, args.duration, args.connections)
-                results[(name, server_name)] = rps
-                print(f"{name:<40} {server_name:<8} {rps:>10.0f} {lat:>10}")
-        for connections in (args.search_connections, args.connections):
-            rps, lat = wrk(live + "/", args.duration, connections, lua)
-            label = f"search, {len(queries)} distinct queries, {connections} conns"
-            print(f"{label:<40} {'live':<8} {rps:>10.0f} {lat:>10}")
-        for name in ("news list page 1", "topic page 1"):
-            ratio = results[(name, "live")] / results[(name, "nginx")]
-            print(f"{name}: live at {ratio:.0%} of nginx")
+        print(f"\nwrk -c{args.connections} -d{args.duration}s, {args.workers} worker(s) each, "
+              f"{args.runs} rounds; {len(queries)} distinct queries")  # fmt: skip
+        rows: dict[str, list[tuple[float, float]]] = {}
+        loads = []
+        for round_no in range(1, args.runs + 1):
+            for name, page in pages.items():
+                wrk(live + page, 2, args.connections)  # warm-up: caches, connections
+                for server_name, base in (("live", live), ("nginx", static_base)):
+                    rows.setdefault(f"{name}, {server_name}", []).append(
+                        wrk(base + page, args.duration, args.connections)
+                    )
+            for connections in (1, args.connections):
+                rows.setdefault(f"search, {connections} conn(s), live", []).append(
+                    wrk(live + "/", args.duration, connections, lua)
+                )
+            loads.append(loadavg())
+            print(f"  round {round_no} done, load average {loads[-1]}")
+        report(rows, pages, loads)
     finally:
         server.terminate()
         server.wait(10)
         if nginx is not None:
             nginx.terminate()
             nginx.wait(10)
+
+
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values):8.0f} ({min(values):.0f}-{max(values):.0f})"
+
+
+def report(rows: dict[str, list[tuple[float, float]]], pages: dict[str, str], loads: list[str]) -> None:
+    print(f"\n{'endpoint, server':<34} {'req/s median (min-max)':>26} {'p99 ms median (min-max)':>30}")
+    for label, results in rows.items():
+        rps = [r for r, _ in results]
+        p99 = [p for _, p in results]
+        lat = f"{statistics.median(p99):8.1f} ({min(p99):.1f}-{max(p99):.1f})"
+        print(f"{label:<34} {spread(rps):>26} {lat:>30}")
+    for name in pages:
+        ratios = [
+            live / static
+            for (live, _), (static, _) in zip(rows[f"{name}, live"], rows[f"{name}, nginx"])
+        ]
+        print(f"{name}: live at {statistics.median(ratios):.0%} of nginx "
+              f"(rounds: {', '.join(f'{r:.0%}' for r in ratios)})")  # fmt: skip
+    print(f"load average after each round: {', '.join(loads)}")
 
 
 if __name__ == "__main__":

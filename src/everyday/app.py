@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .errors import ConfigError
+from .enrich.classifier import MODEL_DIR, MODES, TopicModel, load_model
+from .errors import ConfigError, ModelError
 from .pipeline import Hub
 from .settings import Settings, load_settings
 from .store.base import Store
 from .store.sqlite import SQLiteStore
 from .taxonomy import load_taxonomy
+
+log = logging.getLogger(__name__)
 
 
 def open_store(settings: Settings) -> Store:
@@ -22,13 +26,29 @@ def open_store(settings: Settings) -> Store:
     raise ConfigError(f"[storage] backend: {backend!r} is not available (use 'sqlite')")
 
 
+def load_topic_model(settings: Settings) -> TopicModel | None:
+    """The trained topic model when ``[topics] mode`` asks for it; without a usable model
+    the hub falls back to keywords and says so once."""
+    mode = settings.topics.mode
+    if mode not in MODES:
+        raise ConfigError(f"[topics] mode: {mode!r} is not one of {', '.join(MODES)}")
+    if mode == "keywords":
+        return None
+    try:
+        return load_model(settings.path(str(MODEL_DIR)))
+    except ModelError as e:
+        log.warning("topic model not used, keywords only: %s (run `everyday topics train`)", e)
+        return None
+
+
 @contextmanager
 def open_hub(hub_dir: Path, settings: Settings | None = None) -> Iterator[Hub]:
     """Load a hub and yield it with an open store; the store is closed on exit."""
     settings = settings or load_settings(hub_dir)
     taxonomy = load_taxonomy(hub_dir, settings.site.topic)
+    model = load_topic_model(settings)
     store = open_store(settings)
     try:
-        yield Hub(settings=settings, taxonomy=taxonomy, store=store)
+        yield Hub(settings=settings, taxonomy=taxonomy, store=store, topic_model=model)
     finally:
         store.close()

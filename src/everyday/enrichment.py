@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from .enrich.classifier import combine
 from .enrich.heat import Decision, decide
 from .enrich.quality import Score, quality_score, signals_for, tier_for
 from .enrich.related import Item, RelatedRules, related_for, story_clusters
@@ -216,7 +217,7 @@ def enrich_articles(
     arts = {a.record.web_url: a for a in context if a.record.web_url}
     targets = {t for t in targets if t in arts}
     if retopic:
-        arts.update(retopic_all([arts[t] for t in sorted(targets)], hub.taxonomy))
+        arts.update(retopic_all([arts[t] for t in sorted(targets)], hub))
     on_event("phase", {"name": "index", "total": len(arts)})
     index = build_index(arts.values(), settings, on_event)
     cosines, copies = scored_pairs(index, arts, targets, settings)
@@ -547,12 +548,14 @@ def _store(hub: Hub, article: Article, story_only: bool) -> None:
     hub.store.add_article(article)
 
 
-def retopic_all(articles: list[Article], taxonomy: Taxonomy) -> dict[str, Article]:
-    """Topics again with the keyword tagger; many articles are tagged on every core.
+def retopic_all(articles: list[Article], hub: Hub) -> dict[str, Article]:
+    """Topics again with the keyword tagger (and the hub's model when switched on); many
+    articles are tagged on every core.
 
     Keyword matching is regex work that holds the GIL (milliseconds per full text), so a
     from-scratch run over thousands of articles spreads it over processes.
     """
+    taxonomy = hub.taxonomy
     fields = [(a.record.title, a.record.excerpt, a.text) for a in articles]
     workers = min(os.cpu_count() or 1, 8)
     if len(articles) < PARALLEL_TOPICS or workers < 2:
@@ -560,6 +563,13 @@ def retopic_all(articles: list[Article], taxonomy: Taxonomy) -> dict[str, Articl
     else:
         with ProcessPoolExecutor(workers, initializer=_set_taxonomy, initargs=(taxonomy,)) as pool:
             topics = list(pool.map(_topics_of, fields, chunksize=200))
+    mode = hub.settings.topics.mode
+    if hub.topic_model is not None and mode != "keywords":
+        order = [t.name for t in taxonomy.topics]
+        topics = [
+            tuple(combine(k, hub.topic_model.predict(*f), mode, order=order, max_topics=5))
+            for k, f in zip(topics, fields, strict=True)
+        ]
     return {
         a.record.web_url: replace(a, record=replace(a.record, topics=t))
         for a, t in zip(articles, topics, strict=True)

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .enrich.canonical import canonical_url, choose_canonical, url_key
+from .enrich.classifier import TopicModel
 from .enrich.images import cache_name, image_entry, inspect_image
 from .enrich.logos import home_url_of
 from .enrich.provider import provider_domain, provider_for
@@ -69,6 +70,7 @@ class Hub:
     settings: Settings
     taxonomy: Taxonomy
     store: Store
+    topic_model: TopicModel | None = None  # when [topics] mode uses the trained model
 
     @property
     def news_dir(self) -> Path:
@@ -266,7 +268,7 @@ async def collect_article(
         log.info("article skipped url=%s reason=%s", entry.url, reason)
         return None
     taxonomy = await provider_taxonomy(fetcher, hub, draft, logos)
-    record = build_record(draft, taxonomy, hub.settings, now)
+    record = build_record(draft, taxonomy, hub.settings, now, hub.topic_model)
     return record, entry, text, authors
 
 

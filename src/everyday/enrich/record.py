@@ -14,6 +14,7 @@ from ..models import Image, Record
 from ..settings import Settings
 from ..taxonomy import Taxonomy
 from .canonical import amp_cache_url
+from .classifier import TopicModel, combine
 from .excerpt import make_excerpt
 from .provider import provider_for
 from .topics import assign_topics
@@ -52,10 +53,35 @@ def logo_base(settings: Settings) -> str:
     return f"{site.url.rstrip('/')}{site.baseurl.rstrip('/')}"
 
 
-def build_record(draft: Draft, taxonomy: Taxonomy, settings: Settings, now: datetime) -> Record:
+def choose_topics(
+    title: str,
+    excerpt: str,
+    text: str,
+    taxonomy: Taxonomy,
+    model: TopicModel | None = None,
+    mode: str = "keywords",
+) -> tuple[str, ...]:
+    """Topics by the taxonomy's keywords, or with the hub's trained model (``[topics] mode``)."""
+    keywords = assign_topics(title, excerpt, text, taxonomy)
+    if model is None or mode == "keywords":
+        return keywords
+    learned = model.predict(title, excerpt, text)
+    order = [t.name for t in taxonomy.topics]
+    return tuple(combine(keywords, learned, mode, order=order, max_topics=5))
+
+
+def build_record(
+    draft: Draft,
+    taxonomy: Taxonomy,
+    settings: Settings,
+    now: datetime,
+    topic_model: TopicModel | None = None,
+) -> Record:
     """Turn a draft into a record with provider, topics, excerpt and image."""
     excerpt = make_excerpt(draft.description, draft.text, settings.collect.excerpt_length)
-    topics = assign_topics(draft.title, excerpt, draft.text, taxonomy)
+    topics = choose_topics(
+        draft.title, excerpt, draft.text, taxonomy, topic_model, settings.topics.mode
+    )
     provider = provider_for(draft.web_url, draft.site_name, taxonomy, logo_base(settings))
     amp = draft.amp_url if draft.amp_url and draft.amp_url != draft.web_url else None
     return Record(
