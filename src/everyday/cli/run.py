@@ -150,17 +150,27 @@ def run(
     show_default=True,
     help="Port of the sample newswire on 127.0.0.1 (keep it the same between runs).",
 )
-def demo(directory: Path, port: int) -> None:
+@click.option("--serve", is_flag=True, help="Then serve the hub (live API and site) until Ctrl-C.")
+@click.option(
+    "--serve-port",
+    type=int,
+    default=8000,
+    show_default=True,
+    help="Port of the hub's server with --serve (127.0.0.1).",
+)
+def demo(directory: Path, port: int, serve: bool, serve_port: int) -> None:
     """Run a hub against the bundled sample newswire on 127.0.0.1 (no internet needed).
 
     Starts the newswire (several providers, RSS/Atom/JSON Feed, article pages, images,
-    a few broken items), creates a hub in DIRECTORY pointed at it, runs one pass, prints
-    where the records are, and exits. Running it again on the same directory finds
-    nothing new.
+    a few broken items), creates a hub in DIRECTORY pointed at it, runs one pass, builds
+    the site, prints where the records are, and exits. Running it again on the same
+    directory finds nothing new. With --serve it goes on serving the hub (the newswire
+    keeps running, so passes started from the admin API work too).
 
     \b
-    Example:
+    Examples:
         everyday demo /tmp/ai-hub
+        everyday demo --serve        # then open http://127.0.0.1:8000/
     """
     from ..demo.newswire import Newswire
 
@@ -175,4 +185,16 @@ def demo(directory: Path, port: int) -> None:
         run_once(
             settings, directory, refresh=False, all_sources=True, show_progress=sys.stderr.isatty()
         )
-    console.print(f"done: open {directory / settings.storage.news_dir} to read the records")
+        console.print(f"done: open {directory / settings.storage.news_dir} to read the records")
+        if serve:
+            serve_demo(settings, serve_port)
+
+
+def serve_demo(settings: Settings, port: int) -> None:
+    """Serve the demo hub on 127.0.0.1 until Ctrl-C."""
+    import uvicorn
+
+    from ..serve.app import create_app
+
+    console.print(f"serving the demo hub on http://127.0.0.1:{port}/ (Ctrl-C stops)")
+    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
