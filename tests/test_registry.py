@@ -80,6 +80,7 @@ def expected_org(domain: str, name: str) -> Organization:
             ImageEntry(f"{prefix}-50x50.jpg", 50, 50),
             ImageEntry(f"{prefix}-400x400.jpg", 400, 400),
         ),
+        curated=False,  # written by everyday from an icon, not a curated registry entry
     )
 
 

@@ -172,3 +172,19 @@ def test_ancestors_stop_on_a_cycle() -> None:
     )
     assert taxonomy.ancestors("A") == ("B", "A")
     assert taxonomy.ancestors("Unknown") == ()
+
+
+def test_curated_flag_defaults_true_and_reads_false(tmp_path: Path) -> None:
+    from everyday.taxonomy import load_organizations
+
+    folder = tmp_path / "orgs"
+    folder.mkdir()
+    (folder / "a.test.md").write_text(
+        "---\ntaxonomy: organization\n_id: a.test\nname: A\ndomain: a.test\n---\n"
+    )
+    (folder / "b.test.md").write_text(
+        "---\ntaxonomy: organization\n_id: b.test\nname: B\ndomain: b.test\ncurated: false\n---\n"
+    )
+    orgs = load_organizations(folder)
+    assert orgs["a.test"].curated is True
+    assert orgs["b.test"].curated is False

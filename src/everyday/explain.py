@@ -97,7 +97,7 @@ def explain(hub: Hub, ref: str) -> Explanation:
     copies = dict(index.duplicates(record.web_url, window))
     is_copy = any(arts[u].record.published < record.published for u in copies)
     tiers = read_tiers(hub.settings)
-    registry = frozenset(hub.taxonomy.organizations)
+    registry = frozenset(d for d, o in hub.taxonomy.organizations.items() if o.curated)
     quality = score_quality(article, tiers, registry, is_copy)
     threshold = hub.settings.site.publish_threshold
     related = record.related or ()

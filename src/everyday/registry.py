@@ -116,7 +116,7 @@ async def _create(
     if logos is None:
         log.info("logo not found domain=%s home=%s tried=%d", domain, home_url, len(candidates))
         return None
-    org = organization_for(domain, name, _url_prefix(hub_dir, assets_dir))
+    org = organization_for(domain, name, _url_prefix(hub_dir, assets_dir), curated=False)
     try:
         target = assets_dir / LOGOS_SUBDIR
         target.mkdir(parents=True, exist_ok=True)

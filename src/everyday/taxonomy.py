@@ -54,6 +54,9 @@ class Organization:
     domain: str = ""
     description: str | None = None
     images: tuple[Image, ...] = ()
+    # False for entries everyday wrote itself from a site's icon: being in the registry
+    # then says nothing about the outlet's standing (no provider-tier boost for quality).
+    curated: bool = True
 
 
 @dataclass(frozen=True)
@@ -199,7 +202,15 @@ def _organization_from(path: Path, data: dict[str, Any]) -> Organization:
         domain=domain,
         description=_text(path, data, "description"),
         images=tuple(_image(path, item) for item in _items(path, data, "images")),
+        curated=_flag(path, data, "curated", default=True),
     )
+
+
+def _flag(path: Path, data: dict[str, Any], key: str, *, default: bool) -> bool:
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{path}: {key} must be true or false")
+    return value
 
 
 def _image(path: Path, item: Any) -> Image:

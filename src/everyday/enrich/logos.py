@@ -317,11 +317,14 @@ def logo_filename(domain: str, size: int) -> str:
     return f"{domain}-{size}x{size}.jpg"
 
 
-def organization_for(domain: str, name: str, url_prefix: str = LOGO_URL_PREFIX) -> Organization:
+def organization_for(
+    domain: str, name: str, url_prefix: str = LOGO_URL_PREFIX, *, curated: bool = True
+) -> Organization:
     """The organization a new logo makes: its name, domain and both logo images."""
     prefix = url_prefix.rstrip("/")
     images = tuple(Image(f"{prefix}/{logo_filename(domain, s)}", s, s) for s in LOGO_SIZES)
-    return Organization(id=domain, name=_one_line(name) or domain, domain=domain, images=images)
+    name = _one_line(name) or domain
+    return Organization(id=domain, name=name, domain=domain, images=images, curated=curated)
 
 
 def organization_text(org: Organization) -> str:
@@ -343,6 +346,8 @@ def organization_text(org: Organization) -> str:
             lines.append(f"  - url: {_scalar(image.url)}")
             if image.width is not None and image.height is not None:
                 lines += [f"    width: {image.width}", f"    height: {image.height}"]
+    if not org.curated:
+        lines.append("curated: false")
     lines.append("---")
     return "\n".join(lines) + "\n"
 
