@@ -29,11 +29,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from everyday.app import open_hub
-from everyday.enrichment import enrich_new, fingerprint, recompute
+from everyday.enrich_write import fingerprint
+from everyday.enrichment import enrich_new, recompute
 from everyday.hub import init_hub
 from everyday.models import Article, Image, Provider, Record
 from everyday.pipeline import Hub
-from everyday.records.frontmatter import format_record
+from everyday.records.layout import format_record
 from everyday.settings import load_settings
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -6,9 +6,9 @@ run with the same number of worker processes; wrk runs as a separate process on 
 nginx serves the bytes the live server answered (fetched from it first), so both send
 identical bodies. Needs ``wrk`` and ``nginx`` on PATH (``apt-get install -y wrk nginx``).
 
-The corpus (docs/serve.md, "Load"): article text drawn from a 30,000-word vocabulary
+The corpus (docs/serve.md, "Load"): article text drawn from a 100,000-word vocabulary
 (the sample newswire's words by frequency, then generated word forms) with Zipf weights,
-so common words match most articles and rare ones a few hundred, as in real news.
+so common words match most articles and rare ones a few dozen, as in real news.
 
     python bench/bench_serve.py [--articles 100000] [--duration 10] [--workers 2]
                                 [--runs 3] [--hub DIR]   # reuse a generated hub
@@ -48,15 +48,18 @@ from everyday.store.search import ArticleQuery, connect_reader, find_articles
 from everyday.store.sqlite import SQLiteStore
 from serve_samples import free_port, make_record
 
-CORPUS_VERSION = 2  # bump when the generator changes: a reused hub is then rebuilt
-VOCABULARY = 30_000
+CORPUS_VERSION = 3  # bump when the generator changes: a reused hub is then rebuilt
+# Heaps' law puts a 40-million-word news corpus at 100,000-200,000 distinct words; the
+# tail then appears in a few dozen articles, as rare names and terms do.
+VOCABULARY = 100_000
 ZIPF_S, ZIPF_Q = 1.0, 2.7  # Zipf-Mandelbrot: weight of rank r is 1 / (r + q) ** s
 STOPWORDS = 60  # the commonest ranks: never a title word or a query on their own
 _LETTERS = re.compile(r"[^\W\d_]+")
-_SYLLABLES = (
+_SYLLABLE_TEXT = (
     "ka ri to ve lan mor sen dal qui bra ne ost fel rin ga tha mu cor pel zan "
     "vi ler dor am tis hal or wen bel sta gri nov lu pra den cas mer tal ro"
-).split()
+)
+_SYLLABLES = tuple(_SYLLABLE_TEXT.split())
 _SUFFIXES = ("s", "ed", "ing", "er", "ers", "ly", "ment", "ness", "ity", "ise", "al")
 
 NGINX_CONF = """
@@ -76,11 +79,22 @@ http {{
 }}
 """
 SEARCH_LUA = """
+-- Thread k of T sends queries k, k+T, k+2T, ... after the offset (wrk ... -- OFFSET T),
+-- so no query repeats within a run, nor across runs while the offsets move on.
 local queries = {{ {queries} }}
-local n = 0
+local next_id = 0
+function setup(thread)
+  thread:set("id", next_id)
+  next_id = next_id + 1
+end
+function init(args)
+  n = tonumber(args[1]) + id
+  step = tonumber(args[2])
+end
 request = function()
-  n = n + 1
-  return wrk.format("GET", "/api/news/index.json?q=" .. queries[(n % #queries) + 1])
+  local q = queries[(n % #queries) + 1]
+  n = n + step
+  return wrk.format("GET", "/api/news/index.json?q=" .. q)
 end
 """
 
@@ -181,7 +195,7 @@ def search_queries(db: Path, corpus: Corpus, count: int) -> list[tuple[str, str]
     """(shape, text) pairs, all distinct, in the mix docs/serve.md describes."""
     rng = random.Random(5)
     conn = connect_reader(str(db))
-    texts = [
+    articles = [
         row[0].split()
         for row in conn.execute(
             "SELECT json_extract(data, '$.text') FROM articles WHERE is_published = 1 "
@@ -190,13 +204,12 @@ def search_queries(db: Path, corpus: Corpus, count: int) -> list[tuple[str, str]
         )
     ]
     conn.close()
-    common = corpus.words[STOPWORDS:1000]
-    middle = corpus.words[STOPWORDS:3000]
-    rare = corpus.words[3000:]
+    common = corpus.words[STOPWORDS:3000]  # each in 1% to 50% of the articles
+    rare = corpus.words[10_000:]  # each in a few dozen to a few hundred
     stop = set(corpus.words[:STOPWORDS])
 
     def phrase() -> str:
-        words = rng.choice(texts)
+        words = rng.choice(articles)
         while True:  # 2-3 words in a row, not all stop words ("of the")
             at = rng.randrange(len(words) - 3)
             picked = [w.strip(".").lower() for w in words[at : at + rng.randint(2, 3)]]
@@ -204,19 +217,24 @@ def search_queries(db: Path, corpus: Corpus, count: int) -> list[tuple[str, str]
                 return '"' + " ".join(picked) + '"'
 
     shapes: list[tuple[str, float, Callable[[], str]]] = [
-        ("common word", 0.30, lambda: rng.choice(common)),
+        ("common word", 0.20, lambda: rng.choice(common)),
         ("rare word", 0.20, lambda: rng.choice(rare)),
-        ("two words (AND)", 0.20, lambda: f"{rng.choice(middle)} {rng.choice(middle)}"),
-        ("phrase from an article", 0.15, phrase),
-        ("prefix", 0.15, lambda: rng.choice(middle)[: rng.randint(3, 5)] + "*"),
+        ("two words (AND)", 0.25, lambda: f"{rng.choice(common)} {rng.choice(common)}"),
+        ("phrase from an article", 0.20, phrase),
+        ("prefix", 0.15, lambda: rng.choice(common)[: rng.randint(3, 5)] + "*"),
     ]
-    queries: dict[str, str] = {}
-    while len(queries) < count:  # distinct, so the server's response cache never helps
-        name, _, make = rng.choices(shapes, weights=[s[1] for s in shapes])[0]
-        text = make()
-        if len(text.strip('"*')) >= 2:
-            queries.setdefault(text, name)
-    return [(shape, text) for text, shape in queries.items()]
+    picked: list[tuple[str, str]] = []
+    for name, share, make in shapes:  # distinct, so the response cache never helps
+        distinct: dict[str, None] = {}
+        for _ in range(count * 20):
+            if len(distinct) >= share * count:
+                break
+            text = make()
+            if len(text.strip('"*')) >= 2:
+                distinct[text] = None
+        picked += [(name, text) for text in distinct]
+    rng.shuffle(picked)
+    return picked
 
 
 def search_latency(db: Path, queries: list[tuple[str, str]]) -> dict[str, tuple[float, float]]:
@@ -250,26 +268,27 @@ def wait_for(url: str, seconds: float = 30.0) -> None:
     raise RuntimeError(f"{url} did not come up")
 
 
-def wrk(url: str, duration: int, connections: int, script: Path | None = None) -> tuple[float, float]:
-    """Requests per second and the p99 latency (ms) wrk reports."""
-    command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s", "--latency"]
+def wrk(url: str, duration: int, connections: int, script: Path | None = None,
+        offset: int = 0) -> tuple[float, float, int]:  # fmt: skip
+    """Requests per second, the p99 latency (ms) and the number of requests wrk reports."""
+    threads = min(2, connections)
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency"]
     if script is not None:
-        command += ["-s", str(script)]
-    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+        command += ["-s", str(script), url, "--", str(offset), str(threads)]
+    else:
+        command += [url]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+    done = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         print(f"  warning: {errors.group(1)} non-2xx answers from {url}")
-    return rps, float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    return rps, float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit], done
 
 
 def loadavg() -> str:
     return Path("/proc/loadavg").read_text().split(" ", 3)[0]
-
-
-def lua_string(text: str) -> str:
-    return '"' + httpx.QueryParams({"q": text}).get("q").replace('"', "%22") + '"'  # type: ignore[union-attr]
 
 
 def url_query(text: str) -> str:
@@ -299,8 +318,8 @@ def main() -> None:
     db = settings.path(settings.storage.database)
 
     corpus = Corpus()
-    queries = search_queries(db, corpus, 20_000)
-    print(f"\nsearch query alone (first 2,000 queries, one thread, no HTTP), ms:")
+    queries = search_queries(db, corpus, 15_000)
+    print("\nsearch query alone (first 2,000 queries, one thread, no HTTP), ms:")
     for shape, (p50, p99) in search_latency(db, queries[:2000]).items():
         print(f"  {shape:<24} p50 {p50:6.1f}   p99 {p99:6.1f}")
 
@@ -309,7 +328,7 @@ def main() -> None:
     server = subprocess.Popen(
         [sys.executable, "-m", "everyday", "serve", "--hub", str(hub), "--port", str(port),
          "--workers", str(args.workers)],
-        env=env, stdout=subprocess.DEVNULL,
+        env=env, stdout=subprocess.DEVNULL, stderr=(work / "serve.log").open("w"),
     )  # fmt: skip
     nginx = None
     try:
@@ -330,25 +349,30 @@ def main() -> None:
         nginx = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(static), "-g", "daemon off;"])
         wait_for(static_base + pages["news list page 1"])
         lua = work / "search.lua"
-        lua.write_text(SEARCH_LUA.format(queries=", ".join(lua_string(q) for _, q in queries)))
+        lua.write_text(
+            SEARCH_LUA.format(queries=", ".join('"' + url_query(q) + '"' for _, q in queries))
+        )
         for text in ("model", '"open source"', "robo*"):  # every worker has its readers open
             httpx.get(f"{live}/api/news/index.json?q={url_query(text)}")
 
         print(f"\nwrk -c{args.connections} -d{args.duration}s, {args.workers} worker(s) each, "
               f"{args.runs} rounds; {len(queries)} distinct queries")  # fmt: skip
         rows: dict[str, list[tuple[float, float]]] = {}
-        loads = []
+        loads, sent = [], 0
         for round_no in range(1, args.runs + 1):
             for name, page in pages.items():
                 wrk(live + page, 2, args.connections)  # warm-up: caches, connections
                 for server_name, base in (("live", live), ("nginx", static_base)):
-                    rows.setdefault(f"{name}, {server_name}", []).append(
-                        wrk(base + page, args.duration, args.connections)
-                    )
+                    rps, p99, _ = wrk(base + page, args.duration, args.connections)
+                    rows.setdefault(f"{name}, {server_name}", []).append((rps, p99))
+                    print(f"  {name}, {server_name}: {rps:.0f} req/s, p99 {p99:.1f} ms")
             for connections in (1, args.connections):
-                rows.setdefault(f"search, {connections} conn(s), live", []).append(
-                    wrk(live + "/", args.duration, connections, lua)
-                )
+                rps, p99, done = wrk(live + "/", args.duration, connections, lua, sent)
+                rows.setdefault(f"search, {connections} conn(s), live", []).append((rps, p99))
+                print(f"  search, {connections} conn(s): {rps:.0f} req/s, p99 {p99:.1f} ms")
+                sent += done
+            if sent > len(queries):
+                print(f"  note: {sent} searches sent, {len(queries)} distinct: some repeated")
             loads.append(loadavg())
             print(f"  round {round_no} done, load average {loads[-1]}")
         report(rows, pages, loads)
@@ -364,8 +388,12 @@ def spread(values: list[float]) -> str:
     return f"{statistics.median(values):8.0f} ({min(values):.0f}-{max(values):.0f})"
 
 
-def report(rows: dict[str, list[tuple[float, float]]], pages: dict[str, str], loads: list[str]) -> None:
-    print(f"\n{'endpoint, server':<34} {'req/s median (min-max)':>26} {'p99 ms median (min-max)':>30}")
+def report(
+    rows: dict[str, list[tuple[float, float]]], pages: dict[str, str], loads: list[str]
+) -> None:
+    print(
+        f"\n{'endpoint, server':<34} {'req/s median (min-max)':>26} {'p99 ms median (min-max)':>30}"
+    )
     for label, results in rows.items():
         rps = [r for r, _ in results]
         p99 = [p for _, p in results]
@@ -374,7 +402,9 @@ def report(rows: dict[str, list[tuple[float, float]]], pages: dict[str, str], lo
     for name in pages:
         ratios = [
             live / static
-            for (live, _), (static, _) in zip(rows[f"{name}, live"], rows[f"{name}, nginx"])
+            for (live, _), (static, _) in zip(
+                rows[f"{name}, live"], rows[f"{name}, nginx"], strict=True
+            )
         ]
         print(f"{name}: live at {statistics.median(ratios):.0%} of nginx "
               f"(rounds: {', '.join(f'{r:.0%}' for r in ratios)})")  # fmt: skip

@@ -9,11 +9,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from everyday.app import open_hub
-from everyday.enrichment import fingerprint
+from everyday.enrich_write import fingerprint
 from everyday.hub import init_hub
 from everyday.models import Article, Image, Provider, Record
-from everyday.pipeline import Hub, claim_path
+from everyday.pipeline import Hub
 from everyday.records.files import write_record
+from everyday.saving import claim_path
 from everyday.settings import load_settings
 
 NOW = datetime(2024, 5, 10, 12, tzinfo=UTC)

@@ -9,7 +9,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from everyday.cli import cli, topics  # noqa: F401  (registers the commands)
-from everyday.enrich.classifier import ARRAYS_FILE, MODEL_DIR, MODEL_FILE, load_model
+from everyday.enrich.classifier_files import ARRAYS_FILE, MODEL_DIR, MODEL_FILE, load_model
 from everyday.hub import init_hub
 from everyday.records.files import write_record
 from everyday.taxonomy import TOPICS_DIR

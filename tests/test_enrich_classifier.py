@@ -28,21 +28,10 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from enrich_corpus import AI_DIRS, POWERAPPS_DIRS, records
-from everyday.enrich import classifier
-from everyday.enrich.classifier import (
-    ARRAYS_FILE,
-    MODEL_FILE,
-    ModelError,
-    TopicModel,
-    combine,
-    evaluate,
-    kfold_splits,
-    load_model,
-    save,
-    score_topics,
-    time_split,
-    train,
-)
+from everyday.enrich import classifier, classifier_files
+from everyday.enrich.classifier import ModelError, TopicModel, combine, train
+from everyday.enrich.classifier_eval import evaluate, kfold_splits, score_topics, time_split
+from everyday.enrich.classifier_files import ARRAYS_FILE, MODEL_FILE, load_model, save
 from everyday.enrich.topics import assign_topics
 from everyday.errors import ConfigError
 from everyday.taxonomy import Taxonomy, Topic, load_taxonomy
@@ -198,7 +187,7 @@ def test_save_and_load_give_the_same_predictions(model: TopicModel, tmp_path: Pa
     assert loaded.explain(title, "", "") == model.explain(title, "", "")
     assert loaded.skipped == model.skipped and loaded.taxonomy == model.taxonomy
     meta = json.loads((tmp_path / "m" / MODEL_FILE).read_text(encoding="utf-8"))
-    assert meta["format"] == classifier.FORMAT
+    assert meta["format"] == classifier_files.FORMAT
     with np.load(tmp_path / "m" / ARRAYS_FILE, allow_pickle=False) as arrays:
         assert set(arrays.files) == {"idf", "coef", "intercept"}
 

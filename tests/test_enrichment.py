@@ -14,7 +14,8 @@ from everyday.demo.content import STORIES, SYNDICATED
 from everyday.demo.newswire import Newswire
 from everyday.enrich.heat import decide
 from everyday.enrich.secured import decrypt_secured
-from everyday.enrichment import enrich_new, enrich_pending, recompute, story_of
+from everyday.enrich_stories import story_of
+from everyday.enrichment import enrich_new, enrich_pending, recompute
 from everyday.keyring import KeyRing, describe_missing_key, generate_key
 from everyday.pipeline import run_pass
 from everyday.records.check import check_tree

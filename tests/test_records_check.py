@@ -14,7 +14,8 @@ from everyday.records.check import (
     is_current_format,
     legacy_traits,
 )
-from everyday.records.frontmatter import format_record, parse_record
+from everyday.records.frontmatter import parse_record
+from everyday.records.layout import format_record
 from records_samples import CORPUS, CURRENT, LEGACY, NEWS_DIRS, corpus_files
 
 

@@ -11,13 +11,8 @@ import pytest
 from everyday.errors import RecordError
 from everyday.models import Image, Provider, Record
 from everyday.records.check import is_current_format, legacy_traits
-from everyday.records.frontmatter import (
-    FieldError,
-    format_record,
-    is_plain_safe,
-    parse_record,
-    quote,
-)
+from everyday.records.frontmatter import FieldError, parse_record
+from everyday.records.layout import format_record, is_plain_safe, quote
 from records_samples import CURRENT, LEGACY, corpus_files
 
 

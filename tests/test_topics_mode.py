@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from everyday.app import load_topic_model
-from everyday.enrich.classifier import MODEL_DIR, save, train
+from everyday.enrich.classifier import train
+from everyday.enrich.classifier_files import MODEL_DIR, save
 from everyday.enrich.record import choose_topics
 from everyday.errors import ConfigError
 from everyday.settings import Settings, with_overrides

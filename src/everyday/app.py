@@ -7,7 +7,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .enrich.classifier import MODEL_DIR, MODES, TopicModel, load_model
+from .enrich.classifier import MODES, TopicModel
+from .enrich.classifier_files import MODEL_DIR, load_model
 from .errors import ConfigError, ModelError
 from .pipeline import Hub
 from .settings import Settings, load_settings

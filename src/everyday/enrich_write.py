@@ -20,7 +20,7 @@ from .events import Events, quiet
 from .keyring import KeyRing
 from .models import Article, Provider, Record, Related
 from .records.files import write_record
-from .records.frontmatter import format_record
+from .records.layout import format_record
 
 if TYPE_CHECKING:
     from .pipeline import Hub

@@ -18,16 +18,9 @@ from .enrich.canonical import canonical_url
 from .enrich.heat import Decision, decide
 from .enrich.quality import Score
 from .enrich.topics import TopicExplanation, explain_topics
-from .enrichment import (
-    bars_of,
-    build_index,
-    has_text,
-    load_window,
-    read_tiers,
-    score_quality,
-    story_of,
-    window_of,
-)
+from .enrich_pairs import bars_of, build_index, has_text, score_quality, window_of
+from .enrich_stories import story_of
+from .enrichment import load_window, read_tiers
 from .errors import EverydayError
 from .models import Article
 from .records.files import read_record

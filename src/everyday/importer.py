@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -22,8 +22,10 @@ from typing import TYPE_CHECKING
 
 from .enrich.canonical import canonical_url, url_key
 from .enrich.quality import provider_tiers_from_records
-from .enrichment import TIERS_FILE, fingerprint, read_tiers
+from .enrich_write import fingerprint
+from .enrichment import TIERS_FILE, read_tiers
 from .errors import EverydayError, RecordError
+from .events import Events, quiet
 from .models import Article, Record
 from .records.files import atomic_write, iter_record_files, read_record, write_record
 
@@ -32,13 +34,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Events = Callable[[str, dict[str, object]], None]
 RECORD_DIRS = ("_news", "_archive/_news", "_posts")
 BATCH = 500
-
-
-def _quiet(kind: str, data: dict[str, object]) -> None:
-    """Default event sink; the CLI passes a progress bar."""
 
 
 @dataclass
@@ -65,7 +62,7 @@ def import_records(
     now: datetime,
     *,
     keep_derived: bool = True,
-    on_event: Events = _quiet,
+    on_event: Events = quiet,
 ) -> ImportReport:
     """Import every record under ``source`` into the hub; never stops for a bad file.
 

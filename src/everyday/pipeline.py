@@ -8,45 +8,32 @@ Each step is a call into its stage; this module only orders them, counts what ha
 and makes sure one bad source or article never stops the pass. Files are written before
 the index commits, and the file name is a function of the article alone, so a pass killed
 at any moment leaves at worst a file the next pass rewrites identically.
+
+The article steps live in :mod:`everyday.collect` (fetch, extract, build the record) and
+:mod:`everyday.saving` (file, then index); the enrich stage in :mod:`everyday.enrichment`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from .enrich.canonical import canonical_url, choose_canonical, url_key
+from .collect import collect_article
+from .enrich.canonical import canonical_url
 from .enrich.classifier import TopicModel
-from .enrich.images import cache_name, image_entry, inspect_image
-from .enrich.logos import home_url_of
-from .enrich.provider import provider_domain, provider_for
-from .enrich.record import Draft, build_record, publication_date
 from .enrichment import enrich_new
-from .errors import (
-    BlockedURLError,
-    EverydayError,
-    FetchError,
-    HTTPStatusError,
-    ImageError,
-    ParseError,
-    RobotsDisallowed,
-    TooLargeError,
-    TooManyRedirects,
-)
-from .extract.merge import Merged, merge
-from .extract.page import extract_page
+from .errors import EverydayError, FetchError, HTTPStatusError, ParseError
+from .events import Events, quiet
 from .fetch.http import Fetcher
 from .lock import pass_lock
-from .models import Article, FeedEntry, Image, Page, Record, Source
-from .records.files import atomic_write, cleanup_temp_files, read_record, write_record
-from .records.frontmatter import format_record
-from .records.slug import record_filename
-from .registry import LogoAttempts, ensure_provider_logo
+from .models import FeedEntry, Source
+from .records.files import cleanup_temp_files
+from .registry import LogoAttempts
+from .saving import keep_derived as keep_derived  # re-exported: serve.admin imports it here
+from .saving import save_article
 from .settings import Settings
 from .sources.feeds import parse_feed
 from .sources.schedule import PollOutcome, is_due, next_check
@@ -56,11 +43,7 @@ from .taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
 
-Events = Callable[[str, dict[str, object]], None]
-HTML_TYPES = ("text/html", "application/xhtml+xml")
 FAILURE_RETRY = timedelta(days=7)
-LASTING_STATUS = frozenset({400, 401, 403, 404, 410, 451})
-LASTING_ERRORS = (ParseError, RobotsDisallowed, BlockedURLError, TooLargeError, TooManyRedirects)
 
 
 @dataclass(frozen=True)
@@ -81,17 +64,13 @@ class Hub:
         return self.settings.path(self.settings.storage.assets_dir) / "cache"
 
 
-def _quiet(kind: str, data: dict[str, object]) -> None:
-    """Default event sink: the CLI passes a progress bar instead."""
-
-
 async def run_pass(
     hub: Hub,
     now: datetime | None = None,
     *,
     refresh: bool = False,
     all_sources: bool = False,
-    on_event: Events = _quiet,
+    on_event: Events = quiet,
 ) -> RunSummary:
     """Poll every due source once and store what is new; never raises for bad input.
 
@@ -239,221 +218,3 @@ def select_entries(
             continue
         chosen[url] = entry
     return list(chosen.values())
-
-
-async def collect_article(
-    fetcher: Fetcher,
-    hub: Hub,
-    entry: FeedEntry,
-    now: datetime,
-    summary: RunSummary,
-    retry_later: set[str],
-    logos: LogoAttempts,
-) -> tuple[Record, FeedEntry, str, tuple[str, ...]] | None:
-    """Fetch, extract and build one article's record; ``None`` (with a reason) if it fails.
-
-    A lasting failure (404, not HTML, robots.txt...) is remembered so the URL is not
-    fetched again for a while; a passing one (timeout, 5xx) holds back its source's
-    validators so the entry comes round again on the next poll.
-    """
-    try:
-        draft, text, authors = await draft_article(fetcher, hub, entry)
-    except EverydayError as e:
-        reason = _reason(e)
-        summary.skip(entry.url, reason)
-        if is_lasting(e):
-            hub.store.add_failure(canonical_url(entry.url), entry.source_url, reason, now)
-        else:
-            retry_later.add(entry.source_url)
-        log.info("article skipped url=%s reason=%s", entry.url, reason)
-        return None
-    taxonomy = await provider_taxonomy(fetcher, hub, draft, logos)
-    record = build_record(draft, taxonomy, hub.settings, now, hub.topic_model)
-    return record, entry, text, authors
-
-
-async def provider_taxonomy(
-    fetcher: Fetcher, hub: Hub, draft: Draft, logos: LogoAttempts
-) -> Taxonomy:
-    """The taxonomy to build an article with: plus its provider's organization (with a
-    logo fetched from the site) when the registry did not know it yet."""
-    taxonomy = hub.taxonomy
-    domain = provider_domain(draft.web_url, taxonomy)
-    home = home_url_of(draft.web_url)
-    if not hub.settings.collect.fetch_logos or taxonomy.organization(domain) or home is None:
-        return taxonomy
-    name = provider_for(draft.web_url, draft.site_name, taxonomy, "").name
-    assets = hub.settings.path(hub.settings.storage.assets_dir)
-    org = await ensure_provider_logo(
-        fetcher, hub.settings.hub_dir, domain, name, home, assets, attempts=logos
-    )
-    if org is None:
-        return taxonomy
-    return replace(taxonomy, organizations={**taxonomy.organizations, org.domain: org})
-
-
-def is_lasting(error: EverydayError) -> bool:
-    """Will fetching this URL again soon fail the same way?"""
-    if isinstance(error, HTTPStatusError):
-        return error.status in LASTING_STATUS
-    return isinstance(error, LASTING_ERRORS)
-
-
-def _reason(error: EverydayError) -> str:
-    if isinstance(error, HTTPStatusError):
-        return f"http-{error.status}: {error}"
-    return f"{type(error).__name__}: {error}"
-
-
-async def draft_article(
-    fetcher: Fetcher, hub: Hub, entry: FeedEntry
-) -> tuple[Draft, str, tuple[str, ...]]:
-    """Everything known about one entry: feed data merged with its page, plus the image."""
-    page, final_url = await fetch_page(fetcher, hub, entry.url)
-    merged = merge(entry, page, final_url)
-    web_url = choose_canonical(final_url, merged.canonical_url, None)
-    if page is not None and url_key(web_url) != url_key(final_url):
-        merged, web_url = await follow_canonical(fetcher, hub, merged, web_url, final_url)
-    title = (merged.title or "").strip()
-    if not title:
-        raise ParseError("no title in feed or page")
-    image = await fetch_image(fetcher, hub, merged.image_url) if merged.image_url else None
-    draft = Draft(
-        original_url=entry.url,
-        web_url=web_url,
-        title=title,
-        description=merged.description,
-        text=merged.text or "",
-        published=merged.published,
-        site_name=merged.site_name,
-        amp_url=merged.amp_url,
-        image=image,
-    )
-    return draft, merged.text or "", tuple(merged.authors or ())
-
-
-async def fetch_page(fetcher: Fetcher, hub: Hub, url: str) -> tuple[Page | None, str]:
-    """Download and extract an article page (unless the hub collects from feeds alone)."""
-    if not hub.settings.collect.fetch_pages:
-        return None, url
-    resp = await fetcher.get(url, accept="text/html,application/xhtml+xml")
-    ctype = (resp.content_type or "").lower()
-    if ctype and not ctype.startswith(HTML_TYPES):
-        raise ParseError(f"not an HTML page ({ctype})")
-    return extract_page(resp.content, resp.final_url, resp.charset), resp.final_url
-
-
-async def follow_canonical(
-    fetcher: Fetcher, hub: Hub, merged: Merged, canonical: str, final_url: str
-) -> tuple[Merged, str]:
-    """A page whose canonical is another page (a syndicated copy, a mobile or print view):
-    build the record from the canonical page itself, one hop only. If that page cannot be
-    had, the copy stands for itself at the URL it was fetched from."""
-    try:
-        page, url = await fetch_page(fetcher, hub, canonical)
-    except EverydayError as e:
-        log.info("canonical not fetched url=%s canonical=%s reason=%s", final_url, canonical, e)
-        return merged, canonical_url(final_url)
-    return merge(None, page, url), canonical_url(url)
-
-
-async def fetch_image(fetcher: Fetcher, hub: Hub, url: str) -> Image:
-    """Download a lead image once, read its real size and cache it under the hub's assets."""
-    if not hub.settings.collect.cache_images:
-        return image_entry(url, None)
-    try:
-        resp = await fetcher.get(url, accept="image/*")
-        info = inspect_image(resp.content)
-    except (FetchError, ImageError) as e:
-        log.info("image not cached url=%s reason=%s", url, e)
-        return image_entry(url, None)
-    try:
-        hub.image_cache.mkdir(parents=True, exist_ok=True)
-        atomic_write(hub.image_cache / cache_name(url, info.ext), resp.content)
-    except (OSError, EverydayError) as e:
-        log.warning("image cache write failed url=%s reason=%s", url, e)
-        return image_entry(url, None)
-    return image_entry(url, info)
-
-
-def save_article(
-    hub: Hub,
-    record: Record,
-    entry: FeedEntry,
-    text: str,
-    authors: tuple[str, ...],
-    *,
-    now: datetime,
-    summary: RunSummary,
-    refresh: bool = False,
-) -> None:
-    """Write the record file atomically, then index it; an unchanged record writes nothing."""
-    existing = hub.store.get_article(record.web_url) or hub.store.get_article(entry.url)
-    if existing is not None and not (refresh and _is_own_url(existing, entry.url)):
-        # Another URL of an article we have (a second feed, a syndicated copy pointing at
-        # its original): remember the URL, keep the record as it is.
-        with hub.store.transaction():
-            hub.store.add_article(existing, aliases=(entry.url, canonical_url(entry.url)))
-        summary.skip(entry.url, f"duplicate: same article as {existing.record.web_url}")
-        return
-    if existing is not None:
-        record = keep_derived(existing.record, record)
-    path = existing.path if existing else claim_path(hub, record)
-    content = format_record(record)
-    fingerprint = hashlib.sha256(content.encode("utf-8")).hexdigest()
-    if existing is not None and existing.fingerprint == fingerprint:
-        return
-    write_record(hub.news_dir, Path(path).name, record)
-    article = Article(
-        record=record,
-        path=path,
-        text=text,
-        authors=authors,
-        source_url=entry.source_url,
-        first_seen=existing.first_seen if existing else now,
-        fingerprint=fingerprint,
-        tags=entry.tags,
-    )
-    aliases = tuple({entry.url, canonical_url(entry.url), record.original_url or entry.url})
-    with hub.store.transaction():
-        hub.store.add_article(article, aliases=aliases)
-    (summary.updated if existing else summary.new).append(record.web_url)
-
-
-def _is_own_url(article: Article, url: str) -> bool:
-    own = {article.record.web_url, article.record.original_url}
-    return url in own or canonical_url(url) in own
-
-
-def keep_derived(old: Record, new: Record) -> Record:
-    """A re-collected article keeps its first URL and the fields enrichment owns."""
-    return replace(
-        new,
-        original_url=old.original_url or new.original_url,
-        quality=old.quality,
-        heat=old.heat,
-        is_published=old.is_published,
-        related=old.related,
-        secured=old.secured,
-    )
-
-
-def claim_path(hub: Hub, record: Record) -> str:
-    """A free ``_news/<date>-<slug>.md`` for a new record; same-title copies get ``-2``..."""
-    name = record_filename(
-        publication_date(record.published, record.published).date(), record.title
-    )
-    stem = name.removesuffix(".md")
-    for n in range(1, 100):
-        candidate = name if n == 1 else f"{stem}-{n}.md"
-        target = hub.news_dir / candidate
-        if not target.exists() or _same_article(target, record):
-            return f"{hub.settings.storage.news_dir}/{candidate}"
-    raise ParseError(f"too many records named {name}")
-
-
-def _same_article(path: Path, record: Record) -> bool:
-    try:
-        return read_record(path).web_url == record.web_url
-    except EverydayError:
-        return False

@@ -12,19 +12,11 @@ import click
 from rich.markup import escape
 from rich.table import Table
 
-from ..enrich.classifier import (
-    MODEL_DIR,
-    Agreement,
-    ModelError,
-    evaluate,
-    kfold_splits,
-    load_model,
-    save,
-    time_split,
-    train,
-)
+from ..enrich.classifier import train
+from ..enrich.classifier_eval import Agreement, evaluate, kfold_splits, time_split
+from ..enrich.classifier_files import MODEL_DIR, load_model, save
 from ..enrich.topics import assign_topics
-from ..errors import RecordError
+from ..errors import ModelError, RecordError
 from ..models import Record
 from ..records.files import iter_record_files, read_record
 from ..settings import load_settings

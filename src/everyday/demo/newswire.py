@@ -30,12 +30,12 @@ import argparse
 import logging
 import threading
 import time
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime
 from http.server import ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from . import render
+from . import feeds, media, render
 from .addresses import Addresses, server_path
 from .content import (
     PROVIDER_BY_SLUG,
@@ -46,22 +46,20 @@ from .content import (
     build_articles,
     default_base,
 )
+from .defects import (
+    GONE_PATH,
+    PDF_PATH,
+    PRIVATE_PATH,
+    REDIRECT_PATH,
+    BrokenItem,
+    broken_extras,
+)
 from .server import Handler, Response, Route, conditional, text_response
 
 log = logging.getLogger(__name__)
 
 SITEMAP_PROVIDER = "harborhealth"
 MAX_FEED_ITEMS = 50
-
-
-@dataclass(frozen=True)
-class BrokenItem:
-    """A deliberate defect and what a robust collector is expected to do with it."""
-
-    kind: str  # gone | pdf | bad-image | private | redirect | malformed-feed
-    provider: str
-    url: str
-    expect: str
 
 
 class Newswire:
@@ -196,11 +194,11 @@ class Newswire:
         u = self.url
         moved = u(self._redirect_article().url)
         rows = [
-            ("gone", "circuitledger", u(_GONE_PATH), "skip: HTTP 404"),
-            ("pdf", "harborhealth", u(_PDF_PATH), "skip: not an HTML page"),
+            ("gone", "circuitledger", u(GONE_PATH), "skip: HTTP 404"),
+            ("pdf", "harborhealth", u(PDF_PATH), "skip: not an HTML page"),
             ("bad-image", "synapsedaily", u(self._bad().image_url), "keep article, drop image"),
-            ("private", "tickerside", u(_PRIVATE_PATH), "skip: robots.txt disallows /private/"),
-            ("redirect", "mercervalley", u(_REDIRECT_PATH), f"follow 301 to {moved}"),
+            ("private", "tickerside", u(PRIVATE_PATH), "skip: robots.txt disallows /private/"),
+            ("redirect", "mercervalley", u(REDIRECT_PATH), f"follow 301 to {moved}"),
             ("malformed-feed", "northgate", self.feed_url("northgate"), "record a parse error"),
         ]
         return [BrokenItem(*row) for row in rows]
@@ -234,9 +232,9 @@ class Newswire:
         """Recompute the route table (after start and after every publish)."""
         # Host-name mode serves the sitemap from its provider's host, so only that host's
         # robots.txt names it; without host names everything shares one robots.txt.
-        robots = render.robots_txt([] if self.hostnames else [self.sitemap_url])
-        opml = render.opml(self._opml_rows(), "Newswire demo")
-        icon = render.render_icon("n", "N", (60, 60, 60), 32, "ICO")
+        robots = feeds.robots_txt([] if self.hostnames else [self.sitemap_url])
+        opml = feeds.opml(self._opml_rows(), "Newswire demo")
+        icon = media.render_icon("n", "N", (60, 60, 60), 32, "ICO")
         routes: dict[str, Route] = {
             "/": self._index,
             "/robots.txt": lambda: text_response(robots, "text/plain"),
@@ -261,11 +259,11 @@ class Newswire:
 
         def icon(size: int, fmt: str) -> Route:
             mime = "image/x-icon" if fmt == "ICO" else "image/png"
-            data = render.render_icon(p.slug, p.name[0], p.color, size, fmt)
+            data = media.render_icon(p.slug, p.name[0], p.color, size, fmt)
             return lambda: Response(200, data, mime)
 
         sitemaps = [self.sitemap_url] if p.slug == SITEMAP_PROVIDER else []
-        robots = render.robots_txt(sitemaps)
+        robots = feeds.robots_txt(sitemaps)
         routes: dict[str, Route] = {
             root: lambda: self._home(p),
             root + "robots.txt": lambda: text_response(robots, "text/plain"),
@@ -295,7 +293,7 @@ class Newswire:
         seed = a.syndicates or a.id  # syndicated copies reuse the original's picture
 
         def image() -> Response:
-            data = render.render_image(seed, a.image_size, a.image_format, p.color, p.accent)
+            data = media.render_image(seed, a.image_size, a.image_format, p.color, p.accent)
             return Response(200, data, mime, last_modified=a.published)
 
         return image
@@ -314,12 +312,12 @@ class Newswire:
 
     def _feed(self, p: ProviderSpec) -> Response:
         items = self._feed_items(p)
-        body = render.FEED_RENDERERS[p.feed](p, items, self.home_url(p.slug), self.feed_url(p.slug))
+        body = feeds.FEED_RENDERERS[p.feed](p, items, self.home_url(p.slug), self.feed_url(p.slug))
         if self.broken and p.slug == "northgate":
             # A transfer cut off inside the last (extra) item: not well-formed XML, but
             # lenient parsers still recover the items before the cut.
             body = body[: body.rindex("<item>") + 40]
-        ctype = render.FEED_TYPES[p.feed] + "; charset=utf-8"
+        ctype = feeds.FEED_TYPES[p.feed] + "; charset=utf-8"
         newest = items[0].published if items else self.base
         return Response(200, body.encode(), ctype, last_modified=newest)
 
@@ -341,7 +339,7 @@ class Newswire:
 
     def _sitemap(self, p: ProviderSpec) -> Response:
         items = [self._abs(a) for a in self._provider_items(p)]
-        return text_response(render.news_sitemap(p, items), "application/xml", self._newest())
+        return text_response(feeds.news_sitemap(p, items), "application/xml", self._newest())
 
     def _opml_rows(self) -> list[tuple[ProviderSpec, str, str]]:
         return [(p, self.feed_url(p.slug), self.home_url(p.slug)) for p in PROVIDERS]
@@ -360,58 +358,24 @@ class Newswire:
     def _feed_view(self, a: WireArticle) -> WireArticle:
         """The article as its feed announces it (one goes through a redirect when broken)."""
         if self.broken and a.id == "mv-council-face-ban":
-            return replace(a, feed_url=_REDIRECT_PATH)
+            return replace(a, feed_url=REDIRECT_PATH)
         return a
 
     def _broken_extras(self) -> list[WireArticle]:
-        bad = self._bad()
-
-        def extra(aid: str, path: str, title: str, hours: int) -> WireArticle:
-            slug = path.split("/")[2] if path.startswith("/private/") else path.split("/")[1]
-            when = self.base - timedelta(hours=hours, minutes=17)
-            return replace(
-                bad,
-                id=aid,
-                provider=slug,
-                title=title,
-                published=when,
-                url=path,
-                feed_url=path,
-                canonical_url=path,
-                image_url=f"/{slug}/apple-touch-icon.png",
-                image_size=(180, 180),
-                image_format="PNG",
-            )
-
-        return [
-            bad,
-            extra("cl-gone", _GONE_PATH, "Chipmaker pulls roadmap slides after leak", 5),
-            extra("hh-pdf", _PDF_PATH, "Download: Clinical AI readiness report (PDF)", 8),
-            extra("ts-private", _PRIVATE_PATH, "Premium briefing: the AI chip outlook", 9),
-            # the oldest northgate item, so the truncation falls inside it and every real
-            # northgate article stays readable by a lenient parser
-            extra("ng-cut", _CUT_PATH, "Notes from the city technology forum", 400),
-        ]
+        return broken_extras(self._bad(), self.base)
 
     def _broken_routes(self) -> dict[str, Route]:
         redirect = self._redirect_article()
         private = next(x for x in self._broken_extras() if x.id == "ts-private")
-        pdf = render.pdf_bytes("Clinical AI readiness")
+        pdf = media.pdf_bytes("Clinical AI readiness")
         return {
             self._bad().image_url: lambda: Response(
                 200, b"<html><body>Image temporarily unavailable</body></html>", "image/jpeg"
             ),
-            _PDF_PATH: lambda: Response(200, pdf, "application/pdf"),
-            _PRIVATE_PATH: self._page_route(private),
-            _REDIRECT_PATH: lambda: Response(301, location=self._abs(redirect).url),
+            PDF_PATH: lambda: Response(200, pdf, "application/pdf"),
+            PRIVATE_PATH: self._page_route(private),
+            REDIRECT_PATH: lambda: Response(301, location=self._abs(redirect).url),
         }
-
-
-_GONE_PATH = "/circuitledger/2024/01/09/chipmaker-pulls-roadmap-slides-after-leak/"
-_PDF_PATH = "/harborhealth/reports/clinical-ai-readiness-report.pdf"
-_PRIVATE_PATH = "/private/tickerside/premium-briefing-ai-chip-outlook"
-_REDIRECT_PATH = "/mercervalley/r/65519"
-_CUT_PATH = "/northgate/2025/01/notes-from-the-city-technology-forum/"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,4 +1,4 @@
-"""A topic classifier trained on a hub's own labelled records (pure, apart from save/load).
+"""A topic classifier trained on a hub's own labelled records (pure: no files, no store).
 
 The keyword tagger (:mod:`.topics`) only knows the words a curator wrote down; a hub that has
 labelled records also shows which *other* words go with each topic, and which keyword hits
@@ -9,25 +9,18 @@ threshold is tuned on out-of-fold scores, so a rare topic is not drowned by the 
 with too few examples to learn is left to its keywords. Like the tagger: the root is always
 first, parents are implied, at most ``max_topics`` labels. Numbers: ``docs/topics.md``.
 
-A saved model is data, never code: ``model.json`` (vocabulary, thresholds, the taxonomy's
-names, parents and keywords) plus ``arrays.npz`` (idf, coefficients, intercepts) read with
-``allow_pickle=False``. A pickle or joblib file runs arbitrary code when loaded, and a model
-folder may come from someone else's hub; this format holds only numbers and text, and the
-sklearn version that trained it does not matter: prediction is a few lines of numpy.
+Evaluation lives in :mod:`.classifier_eval`; saving and loading (a model is data, never
+code) in :mod:`.classifier_files`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 import logging
 import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
@@ -38,15 +31,11 @@ from sklearn.model_selection import StratifiedKFold
 
 from ..errors import ConfigError, ModelError
 from ..models import Record
-from ..records.files import atomic_write
 from ..taxonomy import Taxonomy, Topic
 from .topics import DEFAULT_RULES, TopicRules, assign_topics
 
 log = logging.getLogger(__name__)
 
-FORMAT = "everyday-topic-model/1"
-MODEL_DIR = Path(".everyday") / "topics-model"  # in the hub: private, never published
-MODEL_FILE, ARRAYS_FILE = "model.json", "arrays.npz"
 MODES = ("keywords", "model", "union")
 MIN_RECORDS = 10  # below this no held-out fold has a positive of anything
 # A body is ~20x an excerpt: its lead carries the subject; the rest would drown the title.
@@ -200,7 +189,7 @@ def train(
     if not labels:
         raise ModelError(f"no topic has {min_examples} or more example records ({_why(skipped)})")
     uses_text = any((texts or {}).values())
-    triples = [(r.title, r.excerpt, _text_of(r, texts)) for r in records]
+    triples = [(r.title, r.excerpt, text_of(r, texts)) for r in records]
     vectorizer = TfidfVectorizer(
         sublinear_tf=True,
         min_df=2 if len(records) >= 200 else 1,
@@ -268,199 +257,6 @@ def combine(
     return _ordered(set(merged), order, merged[0])
 
 
-# --------------------------------------------------------------------------- evaluation
-
-
-@dataclass(frozen=True)
-class Agreement:
-    """How well predicted topics match the records' own, over non-root topics."""
-
-    records: int
-    agreement: float  # share of records whose topic set matches exactly
-    micro_f1: float
-
-
-Split = tuple[Sequence[int], Sequence[int]]  # (train rows, test rows)
-
-
-def score_topics(
-    gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], root: str
-) -> Agreement:
-    """Exact-set agreement and micro-F1, ignoring the root (every record has it)."""
-    agree = tp = fp = fn = 0
-    for want, got in zip(gold, predicted, strict=True):
-        w, g = set(want) - {root}, set(got) - {root}
-        agree += w == g
-        tp, fp, fn = tp + len(w & g), fp + len(g - w), fn + len(w - g)
-    f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0
-    return Agreement(len(gold), agree / len(gold) if gold else 1.0, f1)
-
-
-def time_split(records: Sequence[Record], fraction: float = 0.7) -> list[Split]:
-    """Train on the oldest ``fraction``, test on the newest rest (how a hub lives)."""
-    rows = sorted(range(len(records)), key=lambda i: (records[i].published, records[i].web_url))
-    cut = round(len(rows) * fraction)
-    return [(rows[:cut], rows[cut:])]
-
-
-def kfold_splits(records: Sequence[Record], k: int = 5, seed: int = 0) -> list[Split]:
-    """``k`` shuffled folds: every record is tested once by a model that never saw it."""
-    rows = np.random.default_rng(seed).permutation(len(records))
-    parts = np.array_split(rows, k)
-    return [
-        ([int(r) for j, p in enumerate(parts) if j != i for r in p], [int(r) for r in part])
-        for i, part in enumerate(parts)
-    ]
-
-
-def evaluate(
-    records: Sequence[Record],
-    taxonomy: Taxonomy,
-    splits: Sequence[Split],
-    texts: Mapping[str, str] | None = None,
-    *,
-    seed: int = 0,
-    min_examples: int = 3,
-) -> dict[str, Agreement]:
-    """Score the keyword tagger, the model and their union on held-out records, per mode.
-
-    Predictions of every split are pooled before scoring (micro over all test records).
-    """
-    gold: list[tuple[str, ...]] = []
-    predicted: dict[str, list[tuple[str, ...]]] = {mode: [] for mode in MODES}
-    order = tuple(t.name for t in taxonomy.topics)
-    for train_rows, test_rows in splits:
-        model = train(
-            [records[i] for i in train_rows], taxonomy, texts, seed, min_examples=min_examples
-        )
-        for i in test_rows:
-            r = records[i]
-            text = _text_of(r, texts)
-            keywords = assign_topics(r.title, r.excerpt, text, taxonomy)
-            learned = model.predict(r.title, r.excerpt, text)
-            gold.append(r.topics)
-            predicted["keywords"].append(keywords)
-            predicted["model"].append(learned)
-            predicted["union"].append(
-                combine(keywords, learned, "union", order=order, max_topics=model.max_topics)
-            )
-    return {mode: score_topics(gold, got, taxonomy.root) for mode, got in predicted.items()}
-
-
-# --------------------------------------------------------------------------- save / load
-
-
-def save(model: TopicModel, path: Path) -> None:
-    """Write the model folder (``model.json`` + ``arrays.npz``), each file atomically."""
-    path.mkdir(parents=True, exist_ok=True)
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, idf=model.idf, coef=model.coef, intercept=model.intercept)
-    arrays = buffer.getvalue()
-    meta = {
-        "format": FORMAT,
-        "arrays_sha256": hashlib.sha256(arrays).hexdigest(),
-        "root": model.root,
-        "topics": [
-            {"id": t.id, "name": t.name, "parent": t.parent, "keywords": list(t.keywords)}
-            for t in model.taxonomy.topics
-        ],
-        "labels": list(model.labels),
-        "thresholds": list(model.thresholds),
-        "max_topics": model.max_topics,
-        "uses_text": model.uses_text,
-        "uses_keywords": model.uses_keywords,
-        "examples": dict(model.examples),
-        "validation_f1": dict(model.validation_f1),
-        "skipped": dict(model.skipped),
-        "vocabulary": list(model.vocabulary),
-    }
-    atomic_write(path / ARRAYS_FILE, arrays)
-    atomic_write(path / MODEL_FILE, json.dumps(meta, ensure_ascii=False, indent=1) + "\n")
-    log.info(
-        "topic model saved path=%s labels=%d terms=%d",
-        path,
-        len(model.labels),
-        len(model.vocabulary),
-    )
-
-
-def load_model(path: Path) -> TopicModel:
-    """Read a model folder written by :func:`save`, checking every shape and type.
-
-    Raises:
-        ModelError: the folder or a file is missing, unreadable, or inconsistent.
-    """
-    if not (path / MODEL_FILE).is_file():
-        raise ModelError(f"{path}: no topic model here; train one with `everyday topics train`")
-    try:
-        meta = json.loads((path / MODEL_FILE).read_text(encoding="utf-8"))
-        raw = (path / ARRAYS_FILE).read_bytes()
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-            raise ModelError(f"{path}: not a {FORMAT} model")
-        if hashlib.sha256(raw).hexdigest() != meta.get("arrays_sha256"):
-            raise ModelError(f"{path}: {ARRAYS_FILE} does not belong to {MODEL_FILE}; retrain")
-        with np.load(io.BytesIO(raw), allow_pickle=False) as arrays:
-            idf, coef, intercept = (
-                np.asarray(arrays[k], dtype=np.float64) for k in ("idf", "coef", "intercept")
-            )
-        model = _model_from(meta, idf, coef, intercept)
-    except ModelError:
-        raise
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
-        raise ModelError(f"{path}: damaged topic model ({e}); retrain it") from e
-    _check_shapes(path, model)
-    return model
-
-
-def _model_from(meta: dict, idf: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> TopicModel:
-    topics = tuple(
-        Topic(
-            id=_str(t["id"]),
-            name=_str(t["name"]),
-            parent=None if t["parent"] is None else _str(t["parent"]),
-            keywords=tuple(_str(k) for k in t["keywords"]),
-        )
-        for t in meta["topics"]
-    )
-    return TopicModel(
-        taxonomy=Taxonomy(topics=topics, root=_str(meta["root"])),
-        labels=tuple(_str(x) for x in meta["labels"]),
-        thresholds=tuple(float(x) for x in meta["thresholds"]),
-        vocabulary=tuple(_str(x) for x in meta["vocabulary"]),
-        idf=idf,
-        coef=coef,
-        intercept=intercept,
-        max_topics=int(meta["max_topics"]),
-        uses_text=bool(meta["uses_text"]),
-        uses_keywords=bool(meta["uses_keywords"]),
-        examples={_str(k): int(v) for k, v in meta["examples"].items()},
-        validation_f1={_str(k): float(v) for k, v in meta["validation_f1"].items()},
-        skipped={_str(k): _str(v) for k, v in meta["skipped"].items()},
-    )
-
-
-def _str(value: object) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"expected text, got {value!r}")
-    return value
-
-
-def _check_shapes(path: Path, m: TopicModel) -> None:
-    n_labels, n_terms = len(m.labels), len(m.vocabulary)
-    n_features = n_terms + len(m.keyword_topics)
-    problems = [
-        m.idf.shape != (n_terms,) and "idf",
-        m.coef.shape != (n_labels, n_features) and "coef",
-        m.intercept.shape != (n_labels,) and "intercept",
-        len(m.thresholds) != n_labels and "thresholds",
-        len(set(m.vocabulary)) != n_terms and "vocabulary",
-        not all(np.isfinite(a).all() for a in (m.idf, m.coef, m.intercept)) and "values",
-    ]
-    bad = [p for p in problems if p]
-    if bad:
-        raise ModelError(f"{path}: damaged topic model ({', '.join(bad)} do not fit); retrain it")
-
-
 # --------------------------------------------------------------------------- internals
 
 
@@ -471,7 +267,7 @@ def _document(title: str, excerpt: str, text: str, *, use_text: bool) -> str:
     return f"{title}\n{title}\n{excerpt}\n{lead}"
 
 
-def _text_of(record: Record, texts: Mapping[str, str] | None) -> str:
+def text_of(record: Record, texts: Mapping[str, str] | None) -> str:
     return (texts or {}).get(record.web_url or record.original_url or "", "")
 
 

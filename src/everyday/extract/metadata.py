@@ -13,17 +13,14 @@ source that has a usable value, in the order listed in ``docs/extraction.md``:
 * canonical: ``rel=canonical`` > ``og:url`` > JSON-LD ``mainEntityOfPage`` / ``url``
   (raw candidates; :func:`everyday.extract.page.extract_page` judges whether to trust them)
 
-Broken JSON-LD is skipped, never fatal: many CMSs emit it with trailing commas or raw
-newlines, and the OpenGraph tags usually say the same thing.
+JSON-LD is read by :mod:`.jsonld`; broken JSON-LD is skipped, never fatal.
 """
 
 from __future__ import annotations
 
 import html
-import json
 import logging
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -33,16 +30,10 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import lxml.html
 from lxml import etree
 
+from .jsonld import article_node, first_text, name_of, ref_of
+
 log = logging.getLogger(__name__)
 
-# schema.org types that describe the article itself (not the page, site or breadcrumbs).
-ARTICLE_TYPES = frozenset(
-    {
-        "Article", "NewsArticle", "BlogPosting", "ReportageNewsArticle", "AnalysisNewsArticle",
-        "OpinionNewsArticle", "ReviewNewsArticle", "BackgroundNewsArticle", "TechArticle",
-        "ScholarlyArticle", "LiveBlogPosting", "Report", "SatiricalArticle", "Blog",
-    }
-)  # fmt: skip
 # Date metas besides the two primary ones, in order of trust.
 _PUBLISHED_KEYS = (
     "og:published_time", "datepublished", "pubdate", "publishdate", "publish-date",
@@ -51,9 +42,7 @@ _PUBLISHED_KEYS = (
 _MODIFIED_KEYS = ("og:updated_time", "datemodified", "dcterms.modified", "last-modified")
 _TITLE_SEPARATORS = re.compile(r"\s+[|\-–—:·•»]\s+")
 _TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]*>", re.I | re.S)
-_JSON_JUNK = re.compile(r"^\s*(<!--|//\s*<!\[CDATA\[|<!\[CDATA\[)|(-->|//\s*\]\]>|\]\]>)\s*$")
 _XML_PROLOG = re.compile(r"\s*<\?xml[^>]*\?>")
-_TRAILING_COMMA = re.compile(r",\s*([}\]])")
 _LATEST_YEAR, _EARLIEST_YEAR = 2100, 1990
 
 
@@ -92,7 +81,7 @@ def read_metadata(page: lxml.html.HtmlElement | str, url: str) -> Metadata:
         return Metadata()
     scan = _scan(tree, url)
     metas, links = scan.metas, scan.links
-    ld = _article_node(scan.json_ld)
+    ld = article_node(scan.json_ld)
 
     def meta(*keys: str) -> str | None:
         return next((v for k in keys for v in metas.get(k, ()) if v), None)
@@ -104,7 +93,7 @@ def read_metadata(page: lxml.html.HtmlElement | str, url: str) -> Metadata:
         title=_pick_title(ld, meta, scan, site_name),
         description=clean_text(
             meta("og:description")
-            or _str(ld.get("description"))
+            or first_text(ld.get("description"))
             or meta("twitter:description", "description", "dc.description")
         ),
         image_url=image,
@@ -114,10 +103,10 @@ def read_metadata(page: lxml.html.HtmlElement | str, url: str) -> Metadata:
         canonical_url=canonicals[0] if canonicals else None,
         canonical_candidates=canonicals,
         amp_url=links.get("amphtml"),
-        published=parse_date(_str(ld.get("datePublished")))
+        published=parse_date(first_text(ld.get("datePublished")))
         or parse_date(meta("article:published_time"))
         or _first_date(metas, _PUBLISHED_KEYS),
-        modified=parse_date(_str(ld.get("dateModified")))
+        modified=parse_date(first_text(ld.get("dateModified")))
         or parse_date(meta("article:modified_time"))
         or _first_date(metas, _MODIFIED_KEYS),
         authors=_authors(ld, metas),
@@ -223,7 +212,7 @@ def _canonicals(
     links: dict[str, str], og_url: str | None, ld: dict[str, Any], base: str
 ) -> tuple[str, ...]:
     """rel=canonical, og:url, then JSON-LD mainEntityOfPage/url; absolute and deduplicated."""
-    ld_url = _ref(ld.get("mainEntityOfPage")) or _str(ld.get("url"))
+    ld_url = ref_of(ld.get("mainEntityOfPage")) or first_text(ld.get("url"))
     found = (links.get("canonical"), _url(og_url, base), _url(ld_url, base, strip_fragment=True))
     return tuple(dict.fromkeys(u for u in found if u))
 
@@ -242,85 +231,16 @@ def _url(value: str | None, base: str, strip_fragment: bool = False) -> str | No
     return urldefrag(absolute).url if strip_fragment else absolute
 
 
-# ---------------------------------------------------------------- JSON-LD
-
-
-def _article_node(scripts: list[str]) -> dict[str, Any]:
-    """The first schema.org article object, with ``{"@id": ...}`` references resolved."""
-    nodes: list[dict[str, Any]] = []
-    for text in scripts:
-        nodes.extend(_walk(_load_json(text)))
-    by_id = {n["@id"]: n for n in nodes if isinstance(n.get("@id"), str)}
-    for node in nodes:
-        if _types(node) & ARTICLE_TYPES:
-            return {k: _resolve(v, by_id) for k, v in node.items()}
-    return {}
-
-
-def _load_json(text: str) -> Any:
-    text = _JSON_JUNK.sub("", text.strip())
-    for attempt in (text, _TRAILING_COMMA.sub(r"\1", text)):
-        try:
-            return json.loads(attempt, strict=False)  # strict=False: raw newlines in strings
-        except ValueError:
-            continue
-    log.debug("skipping broken JSON-LD chars=%d", len(text))
-    return None
-
-
-def _walk(data: Any) -> Iterator[dict[str, Any]]:
-    """Yield every object of a JSON-LD document: top level, lists and ``@graph`` members."""
-    if isinstance(data, list):
-        for item in data:
-            yield from _walk(item)
-    elif isinstance(data, dict):
-        yield data
-        if "@graph" in data:
-            yield from _walk(data["@graph"])
-
-
-def _types(node: dict[str, Any]) -> set[str]:
-    kind = node.get("@type")
-    kinds = kind if isinstance(kind, list) else [kind]
-    return {k.rsplit("/", 1)[-1] for k in kinds if isinstance(k, str)}
-
-
-def _resolve(value: Any, by_id: dict[str, dict[str, Any]]) -> Any:
-    """Replace bare ``{"@id": x}`` references (Yoast style) by the node they point to."""
-    if isinstance(value, list):
-        return [_resolve(v, by_id) for v in value]
-    if isinstance(value, dict) and set(value) == {"@id"}:
-        return by_id.get(value["@id"], value)
-    return value
-
-
-def _str(value: Any) -> str | None:
-    if isinstance(value, list) and value:
-        value = value[0]
-    return value if isinstance(value, str) and value.strip() else None
-
-
-def _ref(value: Any) -> str | None:
-    """URL of ``mainEntityOfPage``: a string, or an object with ``@id``/``url``."""
-    if isinstance(value, dict):
-        return _str(value.get("url")) or _str(value.get("@id"))
-    return _str(value)
-
-
 def _name_of(value: Any) -> str | None:
-    """Name of a Person/Organization object, or the plain string schema.org also allows."""
-    if isinstance(value, list) and value:
-        value = value[0]
-    if isinstance(value, dict):
-        return clean_text(_str(value.get("name")))
-    return clean_text(_str(value))
+    """A JSON-LD name, as clean text."""
+    return clean_text(name_of(value))
 
 
 # ---------------------------------------------------------------- field pickers
 
 
 def _pick_title(ld: dict[str, Any], meta: Any, scan: _Scan, site: str | None) -> str | None:
-    headline = clean_text(_str(ld.get("headline")) or _str(ld.get("name")))
+    headline = clean_text(first_text(ld.get("headline")) or first_text(ld.get("name")))
     og = clean_text(meta("og:title"))
     # Google once asked for headlines <= 110 chars, so many are cut with "...".
     cut = headline.rstrip(".… ") if headline else None
@@ -371,9 +291,9 @@ def _ld_image(value: Any, base: str) -> tuple[str | None, int | None, int | None
     if isinstance(value, list):
         value = next((v for v in value if v), None)
     if isinstance(value, dict):
-        url = _url(_str(value.get("url")) or _str(value.get("contentUrl")), base)
+        url = _url(first_text(value.get("url")) or first_text(value.get("contentUrl")), base)
         return url, _int([value.get("width")]), _int([value.get("height")])
-    return _url(_str(value), base), None, None
+    return _url(first_text(value), base), None, None
 
 
 def _int(values: list[Any] | None) -> int | None:
@@ -420,7 +340,12 @@ def _is_url(value: str) -> bool:
 
 def _language(tree: lxml.html.HtmlElement, fallback: str | None, ld: dict[str, Any]) -> str | None:
     """BCP 47 tag, lowercased with "-" (``en_US`` -> ``en-us``), like the seed's locale."""
-    for value in (tree.get("lang"), tree.get("xml:lang"), fallback, _str(ld.get("inLanguage"))):
+    for value in (
+        tree.get("lang"),
+        tree.get("xml:lang"),
+        fallback,
+        first_text(ld.get("inLanguage")),
+    ):
         if value and re.fullmatch(r"[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*", value.strip()):
             return value.strip().replace("_", "-").lower()
     return None

@@ -19,7 +19,8 @@ from pathlib import Path
 from everyday.errors import RecordError
 from everyday.models import Image, Provider, Record, Related
 from everyday.records.files import atomic_write, is_temp_file, iter_record_files
-from everyday.records.frontmatter import FieldError, format_record, parse_record
+from everyday.records.frontmatter import FieldError, parse_record
+from everyday.records.layout import format_record
 
 log = logging.getLogger(__name__)
 

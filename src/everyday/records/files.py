@@ -18,7 +18,8 @@ from pathlib import Path
 
 from everyday.errors import RecordError
 from everyday.models import Record
-from everyday.records.frontmatter import format_record, parse_record
+from everyday.records.frontmatter import parse_record
+from everyday.records.layout import format_record
 
 log = logging.getLogger(__name__)
 

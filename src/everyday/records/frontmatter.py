@@ -1,10 +1,7 @@
-"""Parse and serialize news records: the seed's Markdown + YAML front matter, byte for byte.
+"""Parse news records: the seed's Markdown + YAML front matter, read without losing a value.
 
-The layout written by :func:`format_record` is the *current* one (2021-07 onwards, see
-``SCHEMA.md`` §i): fixed key order, one blank line between groups, strings double-quoted with
-JSON-style escapes, numbers/booleans/datetimes unquoted, ``category``, ``type``, provider
-``name``/``domain`` and ``topics`` plain (unquoted) unless YAML would read them as something
-else, in which case they are double-quoted too (the corpus has no such value to copy).
+The current layout is written by :mod:`everyday.records.layout` (:func:`format_record`,
+re-exported here with the writer's other public names).
 
 Parsing walks PyYAML *nodes* rather than constructed values, so an unquoted ``title: 2019``
 or ``webUrl: https://…`` stays the text it was written as; only fields that are numbers,
@@ -28,11 +25,8 @@ current layout without losing a value:
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable
-from datetime import UTC, date, datetime
-from functools import lru_cache
+from datetime import datetime
 from typing import Any
 
 import yaml
@@ -40,14 +34,19 @@ import yaml
 from everyday.errors import RecordError
 from everyday.models import Image, Provider, Record, Related
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Re-exported: publish and serve import the writer's names from here.
+from everyday.records.layout import LOADER, as_utc
+from everyday.records.layout import format_datetime as format_datetime
+from everyday.records.layout import format_record as format_record
+from everyday.records.layout import is_plain_safe as is_plain_safe
+from everyday.records.layout import quote as quote
+
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
 _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
 _MAX_NODES = 200_000  # cap on nodes walked for extras (aliases can fan out a small file)
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
-_NEEDS_ESCAPE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
 
 
 class FieldError(RecordError):
@@ -92,7 +91,7 @@ def parse_record(text: str, *, path: str = "") -> Record:
     if body.strip():
         raise FieldError(path, "body", "news records carry no Markdown body")
     try:
-        root = yaml.compose(source, Loader=_Loader)
+        root = yaml.compose(source, Loader=LOADER)
     except yaml.YAMLError as e:
         raise FieldError(path, "front matter", f"not valid YAML: {e}") from e
     if root is None:
@@ -169,7 +168,7 @@ class _Walk:
             value = _CONSTRUCTOR.construct_yaml_timestamp(node)
         except (ValueError, TypeError, AttributeError) as e:
             raise self.fail(field, f"must be a datetime, not {node.value!r}") from e
-        return _as_utc(value)
+        return as_utc(value)
 
     def only(self, fields: dict[str, Any], allowed: set[str], where: str) -> None:
         for key in fields:
@@ -296,175 +295,3 @@ _KNOWN_KEYS = {
     "ampWebUrl", "ampUrl", "cdnAmpWebUrl", "cdnAmpUrl", "type", "quality", "heat", "published",
     "provider", "topics", "images", "related", "secured",
 }  # fmt: skip
-
-
-def _as_utc(value: datetime | date) -> datetime:
-    """YAML gives naive (assumed UTC), aware or date-only values; return aware UTC."""
-    if not isinstance(value, datetime):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-# --------------------------------------------------------------------------- formatting
-
-
-def quote(value: str) -> str:
-    """Double-quote ``value`` with JSON escapes, plus the few code points YAML cannot carry raw."""
-    out = json.dumps(value, ensure_ascii=False)
-    return _NEEDS_ESCAPE.sub(lambda m: f"\\u{ord(m.group()):04x}", out)
-
-
-@lru_cache(maxsize=8192)
-def is_plain_safe(value: str) -> bool:
-    """Whether ``value`` can be written unquoted and read back as the same string."""
-    if not value or len(value) > 200 or value != value.strip():
-        return False
-    if value[0] in "-?:,[]{}#&*!|>'\"%@`":
-        return False
-    if ": " in value or " #" in value or value.endswith(":") or _NEEDS_ESCAPE.search(value):
-        return False
-    if any(c < " " for c in value):
-        return False
-    try:
-        return bool(yaml.load(f"k: {value}\n", Loader=_Loader) == {"k": value})
-    except yaml.YAMLError:
-        return False
-
-
-def _plain(value: str) -> str:
-    return value if is_plain_safe(value) else quote(value)
-
-
-def format_datetime(value: datetime) -> str:
-    """``2023-11-07T00:27:00Z``; naive values are taken as UTC, fractions kept if present."""
-    value = _as_utc(value)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    if value.microsecond:
-        text += f".{value.microsecond:06d}".rstrip("0")
-    return text + "Z"
-
-
-def _scalar(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return format_datetime(_as_utc(value))
-    if value is None:
-        return "null"
-    return quote(str(value))
-
-
-Lines = list[str]
-
-
-def _field(lines: Lines, ind: str, key: str, value: object, fmt: Callable[[Any], str]) -> None:
-    if value is not None:
-        lines.append(f"{ind}{key}: {fmt(value)}")
-
-
-def _items(lines: Lines, ind: str, entries: list[Lines]) -> None:
-    """Write a block list: first line of each entry after ``- ``, the rest indented by 2."""
-    for entry in entries:
-        lines.append(f"{ind}- {entry[0]}")
-        lines.extend(f"{ind}  {line}" for line in entry[1:])
-
-
-def _image(img: Image) -> Lines:
-    lines = [f"url: {quote(img.url)}"]
-    _field(lines, "", "width", img.width, _scalar)
-    _field(lines, "", "height", img.height, _scalar)
-    _field(lines, "", "isCached", img.is_cached, _scalar)
-    _field(lines, "", "title", img.title, quote)
-    return lines
-
-
-def _provider(lines: Lines, ind: str, provider: Provider) -> None:
-    lines.append(f"{ind}provider:")
-    lines.append(f"{ind}  name: {_plain(provider.name)}")
-    lines.append(f"{ind}  domain: {_plain(provider.domain)}")
-    if provider.images:
-        lines.append(f"{ind}  images:")
-        _items(lines, f"{ind}    ", [_image(i) for i in provider.images])
-
-
-def _related(rel: Related) -> Lines:
-    lines = [f"title: {quote(rel.title)}", f"excerpt: {quote(rel.excerpt)}"]
-    lines.append(f"publishedDateTime: {format_datetime(rel.published)}")
-    lines.append(f"webUrl: {quote(rel.web_url)}")
-    _field(lines, "", "ampWebUrl", rel.amp_web_url, quote)
-    _field(lines, "", "cdnAmpWebUrl", rel.cdn_amp_web_url, quote)
-    lines.append(f"type: {_plain(rel.type)}")
-    if rel.provider is not None:
-        _provider(lines, "", rel.provider)
-    _field(lines, "", "quality", rel.quality, _scalar)
-    if rel.images:
-        lines.append("images:")
-        _items(lines, "  ", [_image(i) for i in rel.images])
-    return lines
-
-
-def _block(key: str, value: object) -> Lines:
-    """Lines for one ``extra`` value: scalars inline, dicts and lists as nested blocks."""
-    if isinstance(value, dict) and value:
-        return [f"{key}:", *(f"  {ln}" for k, v in value.items() for ln in _block(_plain(k), v))]
-    if isinstance(value, list | tuple) and value:
-        lines = [f"{key}:"]
-        _items(lines, "  ", [_entry(item) for item in value])
-        return lines
-    return [f"{key}: {_entry(value)[0]}"]
-
-
-def _entry(value: object) -> Lines:
-    if isinstance(value, dict) and value:
-        return [ln for k, v in value.items() for ln in _block(_plain(k), v)]
-    if isinstance(value, list | tuple) and value:
-        lines: Lines = []
-        _items(lines, "", [_entry(item) for item in value])
-        return lines
-    if isinstance(value, dict | list | tuple):
-        return ["{}" if isinstance(value, dict) else "[]"]
-    return [_scalar(value)]
-
-
-def _head(r: Record) -> Lines:
-    lines = [f"category: {_plain(r.category)}", f"title: {quote(r.title)}"]
-    lines.append(f"excerpt: {quote(r.excerpt)}")
-    lines.append(f"publishedDateTime: {format_datetime(r.published)}")
-    _field(lines, "", "originalUrl", r.original_url, quote)
-    _field(lines, "", "webUrl", r.web_url or None, quote)
-    if r.source_url is not None and r.source_url != r.web_url:
-        lines.append(f"sourceUrl: {quote(r.source_url)}")
-    _field(lines, "", "ampWebUrl", r.amp_web_url, quote)
-    _field(lines, "", "cdnAmpWebUrl", r.cdn_amp_web_url, quote)
-    lines.append(f"type: {_plain(r.type)}")
-    _field(lines, "", "quality", r.quality, _scalar)
-    _field(lines, "", "heat", r.heat, _scalar)
-    _field(lines, "", "published", r.is_published, _scalar)
-    return lines
-
-
-def format_record(record: Record) -> str:
-    """Serialize ``record`` in the current canonical layout, ending with ``---\\n\\n``."""
-    groups: list[Lines] = [_head(record)]
-    if record.extra:
-        groups.append([ln for key, value in record.extra for ln in _block(_plain(key), value)])
-    provider: Lines = []
-    _provider(provider, "", record.provider)
-    groups.append(provider)
-    if record.topics:
-        groups.append(["topics:", *(f"  - {_plain(t)}" for t in record.topics)])
-    if record.images:
-        images = ["images:"]
-        _items(images, "  ", [_image(i) for i in record.images])
-        groups.append(images)
-    if record.related:
-        related = ["related:"]
-        _items(related, "  ", [_related(r) for r in record.related])
-        groups.append(related)
-    if record.secured is not None:
-        groups.append([f"secured: {quote(record.secured)}"])
-    return "---\n" + "\n\n".join("\n".join(g) for g in groups) + "\n---\n\n"

@@ -2,9 +2,9 @@
 
 Reads run on a pool of read-only SQLite connections in worker threads, each response
 inside one read transaction (WAL snapshot), so a pass committing a batch is seen whole or
-not at all. One extra connection on the event loop asks ``PRAGMA data_version`` (a few
-microseconds) before each read: the answer changes whenever any other connection commits,
-so cached responses are keyed by it and never outlive the data they were built from.
+not at all. Before each read the event loop asks a :class:`~everyday.store.search.CommitWatch`
+(``PRAGMA data_version``, short-cut by the WAL-index header) whether anything was
+committed: cached responses are keyed by its answer and never outlive their data.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import anyio.to_thread
 
 from ..errors import ConfigError
 from ..settings import ServeSettings, Settings
-from ..store.search import connect_reader, data_version
+from ..store.search import CommitWatch, connect_reader
 from ..store.sqlite import SQLiteStore
 from ..taxonomy import Taxonomy
 from .limits import Limiter, Rate
@@ -155,7 +155,7 @@ class ServeState:
         # Opening the store creates and migrates the file before any reader needs it.
         self.store = SQLiteStore(self.db_path)
         self.readers = ReaderPool(self.db_path)
-        self._watch = connect_reader(str(self.db_path))
+        self._watch = CommitWatch(str(self.db_path))
         self.cache = ResponseCache(serve.cache_entries)
         # Public answers by raw path and query string, for the fast path (app.FastPath).
         self.raw_cache = ResponseCache(serve.cache_entries)
@@ -172,7 +172,7 @@ class ServeState:
 
     def version(self) -> int:
         """Changes whenever another connection (a pass, an admin write) commits."""
-        return data_version(self._watch)
+        return self._watch.version()
 
     async def write(self, work: Callable[[SQLiteStore], T]) -> T:
         """Run ``work(store)`` in a worker thread, one admin write at a time."""
