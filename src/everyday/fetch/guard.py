@@ -170,10 +170,10 @@ async def resolve_checked(
         OSError: the name does not resolve (``socket.gaierror``).
         TimeoutError: resolution took longer than ``timeout``.
     """
-    literal = parse_ip_literal(host)
-    pinned = (hosts or {}).get(host.lower().rstrip("."))
-    if literal is not None or pinned is not None:
-        addresses = [literal or pinned]  # type: ignore[list-item]
+    fixed = parse_ip_literal(host) or (hosts or {}).get(host.lower().rstrip("."))
+    addresses: list[IPAddress]
+    if fixed is not None:
+        addresses = [fixed]
     else:
         infos = await asyncio.wait_for(
             asyncio.to_thread(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM),
