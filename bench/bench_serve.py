@@ -23,6 +23,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -53,6 +54,7 @@ CORPUS_VERSION = 3  # bump when the generator changes: a reused hub is then rebu
 # tail then appears in a few dozen articles, as rare names and terms do.
 VOCABULARY = 100_000
 ZIPF_S, ZIPF_Q = 1.0, 2.7  # Zipf-Mandelbrot: weight of rank r is 1 / (r + q) ** s
+CACHE_ENTRIES = 2048  # [serve] cache_entries: a query repeated after more is not cached
 STOPWORDS = 60  # the commonest ranks: never a title word or a query on their own
 _LETTERS = re.compile(r"[^\W\d_]+")
 _SYLLABLE_TEXT = (
@@ -291,6 +293,58 @@ def loadavg() -> str:
     return Path("/proc/loadavg").read_text().split(" ", 3)[0]
 
 
+class CpuMeter:
+    """CPU seconds this machine spent on processes other than the benchmark's own.
+
+    The load average counts wrk and both servers too; this separates them: all busy time
+    (/proc/stat) minus the server and nginx process trees, wrk (reaped children) and this
+    script. Linux only.
+    """
+
+    def __init__(self, roots: list[int]) -> None:
+        self.roots = roots
+        self.hz = os.sysconf("SC_CLK_TCK")
+        self.start = self._sample()
+
+    def _sample(self) -> tuple[float, float]:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields[:8])
+        busy = (user + nice + system + irq + softirq + steal) / self.hz
+        ours = self._trees() + sum(
+            r.ru_utime + r.ru_stime
+            for r in (resource.getrusage(resource.RUSAGE_SELF),
+                      resource.getrusage(resource.RUSAGE_CHILDREN))
+        )  # fmt: skip
+        return busy, ours
+
+    def _trees(self) -> float:
+        parents: dict[int, int] = {}
+        times: dict[int, float] = {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                rest = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # gone meanwhile
+            pid = int(stat.parent.name)
+            parents[pid] = int(rest[1])
+            times[pid] = (int(rest[11]) + int(rest[12])) / self.hz
+        total = 0.0
+        for pid, spent in times.items():
+            up = pid
+            while up > 1 and up not in self.roots:
+                up = parents.get(up, 0)
+            if up in self.roots:
+                total += spent
+        return total
+
+    def others(self) -> float:
+        """CPU seconds used by other processes since the last call."""
+        busy, ours = self._sample()
+        spent = (busy - self.start[0]) - (ours - self.start[1])
+        self.start = (busy, ours)
+        return max(0.0, spent)
+
+
 def url_query(text: str) -> str:
     return str(httpx.QueryParams({"q": text})).removeprefix("q=")
 
@@ -359,21 +413,24 @@ def main() -> None:
               f"{args.runs} rounds; {len(queries)} distinct queries")  # fmt: skip
         rows: dict[str, list[tuple[float, float]]] = {}
         loads, sent = [], 0
+        meter = CpuMeter([server.pid, nginx.pid])
         for round_no in range(1, args.runs + 1):
+            started = time.monotonic()
             for name, page in pages.items():
                 wrk(live + page, 2, args.connections)  # warm-up: caches, connections
                 for server_name, base in (("live", live), ("nginx", static_base)):
                     rps, p99, _ = wrk(base + page, args.duration, args.connections)
                     rows.setdefault(f"{name}, {server_name}", []).append((rps, p99))
                     print(f"  {name}, {server_name}: {rps:.0f} req/s, p99 {p99:.1f} ms")
-            for connections in (1, args.connections):
+            for connections in (1, 4, args.connections):
                 rps, p99, done = wrk(live + "/", args.duration, connections, lua, sent)
                 rows.setdefault(f"search, {connections} conn(s), live", []).append((rps, p99))
                 print(f"  search, {connections} conn(s): {rps:.0f} req/s, p99 {p99:.1f} ms")
                 sent += done
-            if sent > len(queries):
-                print(f"  note: {sent} searches sent, {len(queries)} distinct: some repeated")
-            loads.append(loadavg())
+            if sent > len(queries) <= args.workers * CACHE_ENTRIES:
+                print(f"  warning: {sent} searches, {len(queries)} distinct: cache hits possible")
+            others = meter.others() / (time.monotonic() - started)
+            loads.append(f"{loadavg()} (others {others:.2f} CPUs)")
             print(f"  round {round_no} done, load average {loads[-1]}")
         report(rows, pages, loads)
     finally:
@@ -408,7 +465,8 @@ def report(
         ]
         print(f"{name}: live at {statistics.median(ratios):.0%} of nginx "
               f"(rounds: {', '.join(f'{r:.0%}' for r in ratios)})")  # fmt: skip
-    print(f"load average after each round: {', '.join(loads)}")
+    print("1-minute load average after each round (it counts wrk and both servers too),")
+    print(f"and the CPUs other processes used meanwhile: {'; '.join(loads)}")
 
 
 if __name__ == "__main__":

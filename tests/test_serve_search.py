@@ -10,7 +10,14 @@ import pytest
 
 from everyday.serve.search import MAX_QUERY_LENGTH, QueryError, parse_query
 from everyday.store import codec, migrations
-from everyday.store.search import ArticleQuery, connect_reader, count_articles, find_articles
+from everyday.store import search as store_search
+from everyday.store.search import (
+    ArticleQuery,
+    CommitWatch,
+    connect_reader,
+    count_articles,
+    find_articles,
+)
 from everyday.store.sqlite import SQLiteStore
 from serve_samples import make_article
 
@@ -130,3 +137,57 @@ def test_upgrading_an_old_index_fills_the_search_tables(tmp_path: Path) -> None:
             assert count_articles(reader, ArticleQuery(provider="gradientpost.example")) == 0
         finally:
             reader.close()
+
+
+def test_commit_watch_sees_every_commit_and_nothing_else(tmp_path: Path) -> None:
+    with SQLiteStore(tmp_path / "x.db") as store:
+        store.add_article(make_article(1))
+        watch = CommitWatch(str(store.path))
+        reader = connect_reader(str(store.path))
+        try:
+            seen = [watch.version()]
+            for n in range(2, 40):  # a pass commits batch after batch
+                assert watch.version() == seen[-1]  # nothing new: the cheap answer
+                find_articles(reader, ArticleQuery())  # reads change nothing
+                with pytest.raises(RuntimeError), store.transaction():
+                    store.add_article(make_article(1000 + n))
+                    raise RuntimeError("rolled back")
+                assert watch.version() == seen[-1]
+                store.add_article(make_article(n))
+                seen.append(watch.version())
+                assert seen[-1] != seen[-2], n
+        finally:
+            reader.close()
+            watch.close()
+
+
+def test_commit_watch_without_wal_asks_sqlite_every_time(tmp_path: Path) -> None:
+    path = tmp_path / "rollback.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("CREATE TABLE t (x)")
+    watch = CommitWatch(str(path))
+    try:
+        before = watch.version()
+        assert watch.version() == before
+        conn.execute("INSERT INTO t VALUES (1)")
+        assert watch.version() != before
+    finally:
+        watch.close()
+        conn.close()
+
+
+def test_relevance_ranks_the_newest_window_of_matches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the newest RANK_WINDOW matches are ranked: an older, better match is left out."""
+    with SQLiteStore(tmp_path / "x.db") as store:
+        best = make_article(1, title="Lidar lidar lidar survey", is_published=True)
+        store.add_article(best)
+        for n in range(2, 12):
+            store.add_article(make_article(n, title=f"Notes {n} on lidar", is_published=True))
+        assert search(store, "lidar")[0] == best.record.web_url
+        monkeypatch.setattr(store_search, "RANK_WINDOW", 5)
+        urls = search(store, "lidar")
+        newest = [make_article(n).record.web_url for n in range(7, 12)]
+        assert sorted(urls) == sorted(newest)  # the window: the 5 newest matches only
+        assert best.record.web_url not in urls

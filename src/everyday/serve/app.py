@@ -5,8 +5,10 @@
     /healthz        liveness + article count;  /openapi.json, /docs
     /               the static site folder (``_site/``) when it has been built
 
-Middleware, outermost first: query-string cap (414), CORS for GET, gzip for what is not
-already compressed (API bodies are cached gzipped). Every error is JSON.
+In front of everything, the fast path (:class:`FastPath`) answers public reads already
+built since the last commit. Middleware, outermost first: query-string cap (414), CORS
+for GET. API bodies are gzipped once and cached (:class:`~.state.Body`); the site and the
+docs page go through Starlette's gzip. Every error is JSON.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import BaseRoute, Mount, Route, request_response
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -34,7 +36,7 @@ from ..settings import Settings, load_settings
 from ..taxonomy import Taxonomy, load_taxonomy
 from . import admin, news
 from .openapi import docs_page, openapi_document
-from .responses import JSON, error_response, etag_matches
+from .responses import JSON, body_response, error_response, etag_matches
 from .state import Body, ServeSettings, ServeState
 
 log = logging.getLogger(__name__)
@@ -62,65 +64,86 @@ class FastPath:
     Only what :func:`everyday.serve.news.cached` put in ``state.raw_cache`` is served
     here: public reads without search (searches are rate limited), never admin or private
     reads. It adds what the middleware would have (CORS, gzip, 304), so answers are the
-    same either way; a test compares them.
+    same either way; a test compares them. The header lists are built once per body.
     """
 
-    def __init__(self, app: ASGIApp, state: ServeState) -> None:
-        self.app = app
+    def __init__(self, state: ServeState) -> None:
         self.state = state
         self.any_origin = state.serve.cors_origins == ("*",)
         self.cache_control = (
             f"public, max-age={state.max_age}, stale-while-revalidate={state.max_age}"
         ).encode()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def answer(self, scope: Scope, send: Send) -> bool:
+        """Send the cached answer and return True, or False to let the app answer."""
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
-            await self.app(scope, receive, send)
-            return
-        key = (scope["path"], scope.get("query_string", b""))
-        body = self.state.raw_cache.get(self.state.version(), key)
+            return False
+        body = self.state.raw_cache.get(
+            self.state.version(), (scope["path"], scope.get("query_string", b""))
+        )
         if body is None:
-            await self.app(scope, receive, send)
-            return
-        inm = gzip_ok = origin = None
+            return False
+        inm = None
+        gzip_ok = cors = False
         for name, value in scope["headers"]:
             if name == b"if-none-match":
                 inm = value.decode("latin-1")
             elif name == b"accept-encoding":
                 gzip_ok = b"gzip" in value
             elif name == b"origin":
-                origin = value
-        if origin is not None and not self.any_origin:
-            await self.app(scope, receive, send)  # the CORS middleware decides
-            return
-        await self._send(scope, send, body, inm, bool(gzip_ok), origin is not None)
+                cors = True
+        if cors and not self.any_origin:
+            return False  # the CORS middleware decides
+        if inm is not None and etag_matches(inm, body.etag):
+            headers = self._headers(body, cors)
+            await send({"type": "http.response.start", "status": 304, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return True
+        gzip_ok = gzip_ok and body.gz is not None
+        ok = body.headers.get((gzip_ok, cors))
+        if ok is None:
+            ok = body.headers[gzip_ok, cors] = self._ok_headers(body, gzip_ok, cors)
+        # A copy: whatever wraps this app may edit the headers of the message in place.
+        await send({"type": "http.response.start", "status": 200, "headers": list(ok)})
+        data = body.gz if gzip_ok else body.data
+        head = scope["method"] == "HEAD"
+        await send({"type": "http.response.body", "body": b"" if head else data})
+        return True
 
-    async def _send(
-        self, scope: Scope, send: Send, body: Body, inm: str | None, gzip_ok: bool, cors: bool
-    ) -> None:
+    def _headers(self, body: Body, cors: bool) -> list[tuple[bytes, bytes]]:
         headers = [
             (b"etag", body.etag.encode()),
             (b"cache-control", self.cache_control),
-            (b"vary", b"Accept-Encoding, Origin" if cors else b"Accept-Encoding"),
+            (b"vary", b"Accept-Encoding, Origin"),  # the CORS middleware always adds Origin
         ]
         if cors:
             headers += [
                 (b"access-control-allow-origin", b"*"),
                 (b"access-control-expose-headers", b"ETag, Retry-After"),
             ]
-        if inm is not None and etag_matches(inm, body.etag):
-            await send({"type": "http.response.start", "status": 304, "headers": headers})
-            await send({"type": "http.response.body", "body": b""})
-            return
-        data = body.data
-        if gzip_ok and body.gz is not None:
-            data = body.gz
+        return headers
+
+    def _ok_headers(self, body: Body, gzip_ok: bool, cors: bool) -> list[tuple[bytes, bytes]]:
+        """The headers of a 200, kept on the body for next time."""
+        headers = self._headers(body, cors)
+        data = body.gz if gzip_ok else body.data
+        assert data is not None
+        if gzip_ok:
             headers.append((b"content-encoding", b"gzip"))
-        headers += [(b"content-type", JSON.encode()), (b"content-length", str(len(data)).encode())]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send(
-            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else data}
-        )
+        headers += [(b"content-type", JSON.encode()), (b"content-length", b"%d" % len(data))]
+        return headers
+
+
+class ServeApp(Starlette):
+    """Starlette, with the fast path in front of its middleware stack (``fast``: None
+    when reads are private); everything else takes the usual way."""
+
+    fast: FastPath | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.fast is not None and await self.fast.answer(scope, send):
+            return
+        await super().__call__(scope, receive, send)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -164,12 +187,17 @@ async def openapi_json(request: Request) -> Response:
     state: ServeState = request.app.state.serve
     document = openapi_document(state.settings.site.title, _version())
     body = Body.of(json.dumps(document, indent=2, ensure_ascii=False))
-    return Response(body.data, media_type=JSON, headers={"Cache-Control": "public, max-age=3600"})
+    return body_response(request, body, "public, max-age=3600")
 
 
 async def docs(request: Request) -> Response:
     state: ServeState = request.app.state.serve
     return HTMLResponse(docs_page(openapi_document(state.settings.site.title, _version())))
+
+
+def _gzip(app: ASGIApp) -> ASGIApp:
+    """Starlette's gzip, for what is not a cached API body (those carry their own)."""
+    return GZipMiddleware(app, minimum_size=500, compresslevel=6)
 
 
 def create_app(
@@ -198,11 +226,12 @@ def create_app(
         *admin.routes(),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/openapi.json", openapi_json, methods=["GET", "HEAD"]),
-        Route("/docs", docs, methods=["GET", "HEAD"]),
+        Route("/docs", _gzip(request_response(docs)), methods=["GET", "HEAD"]),
     ]
     site = settings.path(serve.site_dir)
     if Path(site).is_dir():
-        routes.append(Mount("/", app=StaticFiles(directory=site, html=True), name="site"))
+        files = StaticFiles(directory=site, html=True)
+        routes.append(Mount("/", app=_gzip(files), name="site"))
     middleware = [
         Middleware(QueryStringLimit, max_bytes=serve.max_query_bytes),
         Middleware(
@@ -213,9 +242,8 @@ def create_app(
             expose_headers=["ETag", "Retry-After"],
             max_age=86400,
         ),
-        Middleware(GZipMiddleware, minimum_size=500, compresslevel=6),
     ]
-    app = Starlette(
+    app = ServeApp(
         routes=routes,
         middleware=middleware,
         exception_handlers={
@@ -227,7 +255,7 @@ def create_app(
     )
     app.state.serve = state
     if not serve.private_reads:
-        app.add_middleware(FastPath, state=state)  # outermost: before the query-string cap
+        app.fast = FastPath(state)  # outermost: before the query-string cap
     log.info(
         "serve app ready hub=%s site=%s", settings.hub_dir, site if Path(site).is_dir() else None
     )

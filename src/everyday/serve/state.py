@@ -97,10 +97,12 @@ class ReaderPool:
 class Body:
     """A response body ready to send: bytes, a weak ETag, and its gzip form made on demand."""
 
-    __slots__ = ("_gz", "data", "etag")
+    __slots__ = ("_gz", "data", "etag", "headers")
 
     def __init__(self, data: bytes) -> None:
         self.data = data
+        # The fast path's response headers by (gzip, cors), built on first use.
+        self.headers: dict[tuple[bool, bool], list[tuple[bytes, bytes]]] = {}
         # Weak: the same entity is sent identity or gzip-encoded (RFC 9110 §8.8.1).
         self.etag = 'W/"' + hashlib.blake2b(data, digest_size=12).hexdigest() + '"'
         self._gz: bytes | None = None
