@@ -1,72 +1,43 @@
 """``everyday build``: the hub's records -> the static site folder, incrementally.
 
-The JSON API, the feeds, the web pages and the hub's assets (provider logos, cached
-images) are written through one :class:`~everyday.publish.output.Output`, which keeps the
-bytes and mtime of every file that did not change and removes files no longer produced,
-so syncing the folder to a static host uploads only the difference.
+The recipe: stat every record file and re-read only the changed ones
+(:mod:`~everyday.publish.cache`), compare with what the previous build rendered and plan
+what to render (:mod:`~everyday.publish.plan`), then write the JSON API, the feeds, the web
+pages and the hub's assets (provider logos, cached images) through one
+:class:`~everyday.publish.output.Output`. Unchanged files keep their bytes and mtime, and
+files no longer produced are removed, so syncing the folder to a static host uploads only
+the difference. The first build, a build after the settings, the taxonomy or the templates
+changed, or ``full=True`` renders everything (and still rewrites only changed bytes).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Iterator
+import os
+import time
+from collections.abc import Mapping
 from datetime import datetime
+from importlib import resources
 from pathlib import Path
 
+import everyday
+
 from .enrich.images import cache_stem
-from .errors import EverydayError
-from .publish.api import build_api, read_newsletters
-from .publish.entries import Entry
-from .publish.feeds import build_feeds
+from .errors import ConfigError
+from .publish.api import read_newsletters, write_api
+from .publish.cache import STATE_KEY, BuildState, Records, StatKey, read_records
+from .publish.catalog import PAGINGS, Catalog
+from .publish.feeds import write_feeds
 from .publish.output import BuildReport, Output
-from .publish.site import build_site
-from .records.files import iter_record_files, read_record
+from .publish.plan import Changes, Plan, plan_changes
+from .publish.site import SiteOptions, write_site
 from .settings import Settings
 from .taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
 
-
-def read_entries(settings: Settings) -> tuple[list[Entry], list[str]]:
-    """Every record of the hub, and the files that could not be read (with the reason)."""
-    news_dir = settings.path(settings.storage.news_dir)
-    entries, problems = [], []
-    for path in iter_record_files(news_dir):
-        try:
-            record = read_record(path)
-        except EverydayError as e:
-            problems.append(f"{path}: {e}")
-            continue
-        entries.append(Entry(path=f"{settings.storage.news_dir}/{path.name}", record=record))
-    return entries, problems
-
-
-def asset_files(settings: Settings) -> Iterator[tuple[str, Path]]:
-    """(site path, file) of the hub's assets the pages and records point at."""
-    root = settings.path(settings.storage.assets_dir)
-    prefix = settings.storage.assets_dir.strip("/")
-    for folder in ("organizations", "cache"):
-        base = root / folder
-        if base.is_dir():
-            for file in sorted(base.iterdir()):
-                if file.is_file() and not file.name.startswith("."):
-                    yield f"{prefix}/{folder}/{file.name}", file
-
-
-def cached_images(entries: list[Entry], settings: Settings) -> dict[str, str]:
-    """Image URL -> site path of the hub's cached copy, for records' ``isCached`` images."""
-    cache = settings.path(settings.storage.assets_dir) / "cache"
-    if not cache.is_dir():
-        return {}
-    files = {f.stem: f.name for f in cache.iterdir() if f.is_file()}
-    prefix = settings.storage.assets_dir.strip("/")
-    found = {}
-    for entry in entries:
-        for image in entry.record.images:
-            name = files.get(cache_stem(image.url)) if image.is_cached else None
-            if name:
-                found[image.url] = f"{prefix}/cache/{name}"
-    return found
+STATE_DIR = ".everyday/build"  # per site folder: the manifest and the build state
 
 
 def build_hub(
@@ -74,32 +45,192 @@ def build_hub(
     taxonomy: Taxonomy,
     now: datetime,
     *,
-    clusters: dict[str, str] | None = None,
+    clusters: Mapping[str, str] | None = None,
     out_dir: Path | None = None,
+    full: bool = False,
 ) -> tuple[BuildReport, list[str]]:
-    """Build API, feeds, pages and assets; returns the report and unreadable records."""
-    entries, problems = read_entries(settings)
+    """Build API, feeds, pages and assets; returns the report and unreadable records.
+
+    Args:
+        clusters: record path -> story id (the store's ``get_clusters()``).
+        out_dir: the site folder (default ``[publish] out_dir``).
+        full: ignore the build state and render every file.
+
+    Raises:
+        ConfigError: ``[publish] paging`` is not a known mode.
+        PublishError: a file could not be written.
+    """
+    paging = settings.publish.paging
+    if paging not in PAGINGS:
+        raise ConfigError(f"[publish] paging must be one of {', '.join(PAGINGS)}, not {paging!r}")
+    root = Path(out_dir or settings.path(settings.publish.out_dir))
+    clock = _Clock()
+    out = Output(root, database=state_database(settings, root), sweep=False)
+    config = config_digest(settings, taxonomy)
+    state = BuildState() if full else BuildState.load(out.meta(STATE_KEY), config)
+    clock.lap("state")
+    records = read_records(settings.hub_dir, settings.storage.news_dir, state)
+    catalog = Catalog(records.briefs, records.loader(settings.hub_dir))
+    clusters = {str(p): str(c) for p, c in (clusters or {}).items()}
+    images = CachedImages.of(settings, catalog, records, state)
+    plan, drops = _plan(out, state, catalog, records, clusters, images.local)
+    clock.lap("records")
     newsletters = read_newsletters(settings.hub_dir)
-    out = Output(out_dir or settings.path(settings.publish.out_dir))
-    build_api(entries, taxonomy, settings.site, out, newsletters)
-    build_feeds(entries, taxonomy, settings.site, out)
-    build_site(
-        entries,
-        taxonomy,
-        settings.site,
-        out,
-        newsletters=newsletters,
+    write_api(catalog, taxonomy, settings.site, out, newsletters, paging=paging, plan=plan)
+    clock.lap("api")
+    write_feeds(catalog, taxonomy, settings.site, out, plan)
+    clock.lap("feeds")
+    options = SiteOptions(newsletters, clusters, now, images.local, paging)
+    write_site(catalog, taxonomy, settings.site, out, options, plan)
+    clock.lap("site")
+    assets = copy_assets(settings, out, {} if plan.full else state.assets)
+    if not plan.full:
+        drops |= set(state.keys) - set(plan.keys)
+    for path in drops:
+        out.drop(path)
+    saved = BuildState(
+        config=config,
+        files=records.files,
+        briefs=records.briefs,
+        problems=records.problems,
         clusters=clusters,
-        now=now,
-        local_images=cached_images(entries, settings),
+        local=images.local,
+        stems=images.stems,
+        cache_files=images.names,
+        assets=assets,
+        keys=plan.keys,
+        search_rows=plan.search_rows,
     )
-    for site_path, file in asset_files(settings):
-        out.write(site_path, file.read_bytes())
-    report = out.finish()
+    report = out.finish({STATE_KEY: saved.dump()})
+    clock.lap("finish")
     log.info(
-        "site built written=%d unchanged=%d removed=%d",
-        len(report.written),
-        len(report.unchanged),
-        len(report.removed),
-    )
-    return report, problems
+        "site built full=%s written=%d unchanged=%d removed=%d seconds=%s",
+        plan.full, len(report.written), report.unchanged_count, len(report.removed), clock,
+    )  # fmt: skip
+    return report, sorted(records.problems.values())
+
+
+class _Clock:
+    """Seconds per phase, for the build's log line."""
+
+    def __init__(self) -> None:
+        self.start = self.last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = now - self.last
+        self.last = now
+
+    def __str__(self) -> str:
+        parts = ",".join(f"{k}:{v:.3f}" for k, v in self.laps.items())
+        return f"{self.last - self.start:.3f}({parts})"
+
+
+def _plan(
+    out: Output,
+    state: BuildState,
+    catalog: Catalog,
+    records: Records,
+    clusters: dict[str, str],
+    local: dict[str, str],
+) -> tuple[Plan, set[str]]:
+    """Everything after a reset; else only what the changes touched."""
+    if not state.config:
+        out.sweep_all()
+        return Plan(), set()
+    changes = Changes(state.briefs, records.changed, state.clusters, clusters, state.local, local)
+    return plan_changes(catalog, changes, state.keys, state.search_rows)
+
+
+def state_database(settings: Settings, root: Path) -> Path:
+    """The manifest database of a site folder, in the hub's ``.everyday/build/``."""
+    name = hashlib.sha256(str(root.resolve()).encode("utf-8")).hexdigest()[:16]
+    return settings.hub_dir / STATE_DIR / f"{name}.db"
+
+
+def config_digest(settings: Settings, taxonomy: Taxonomy) -> str:
+    """What every page depends on besides the records: a new digest rebuilds everything."""
+    digest = hashlib.sha256()
+    for part in (
+        everyday.__version__,
+        repr(settings.site),
+        repr(settings.publish),
+        repr(settings.storage),
+        repr(taxonomy),
+    ):
+        digest.update(part.encode("utf-8") + b"\0")
+    package = resources.files("everyday.publish")
+    for folder in ("templates", "static"):
+        for item in sorted((package / folder).iterdir(), key=lambda t: t.name):
+            if item.is_file():
+                digest.update(item.name.encode("utf-8") + b"\0" + item.read_bytes())
+    return digest.hexdigest()
+
+
+class CachedImages:
+    """The hub's cached image copies: image URL -> site path, for records' cached images."""
+
+    def __init__(self, local: dict[str, str], stems: dict[str, str], names: tuple[str, ...]):
+        self.local = local
+        self.stems = stems
+        self.names = names
+
+    @classmethod
+    def of(
+        cls, settings: Settings, catalog: Catalog, records: Records, state: BuildState
+    ) -> CachedImages:
+        """Reuse the previous map unless the cache folder or a record's images changed."""
+        folder = settings.path(settings.storage.assets_dir) / "cache"
+        names = _file_names(folder)
+        if names == state.cache_files and not records.changed and state.config:
+            return cls(state.local, state.stems, names)
+        files = {name.rsplit(".", 1)[0] if "." in name else name: name for name in names}
+        prefix = settings.storage.assets_dir.strip("/")
+        stems, local = {}, {}
+        for brief in catalog.briefs.values():
+            for url in brief.cached:
+                stem = stems[url] = state.stems.get(url) or cache_stem(url)
+                name = files.get(stem)
+                if name:
+                    local[url] = f"{prefix}/cache/{name}"
+        return cls(local, stems, names)
+
+
+def _file_names(folder: Path) -> tuple[str, ...]:
+    try:
+        with os.scandir(folder) as found:
+            return tuple(sorted(e.name for e in found if e.is_file() and e.name[0] != "."))
+    except (FileNotFoundError, NotADirectoryError):
+        return ()
+
+
+def copy_assets(settings: Settings, out: Output, before: dict[str, StatKey]) -> dict[str, StatKey]:
+    """Publish provider logos and cached images; re-read only files whose stat changed.
+
+    Cached images are named by a hash of their URL and replaced atomically, so their
+    inode stands for their content without a stat each; logos are stat'ed.
+    """
+    root = settings.path(settings.storage.assets_dir)
+    prefix = settings.storage.assets_dir.strip("/")
+    now: dict[str, StatKey] = {}
+    for folder in ("organizations", "cache"):
+        try:
+            found = sorted(os.scandir(root / folder), key=lambda e: e.name)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for item in found:
+            if item.name.startswith(".") or not item.is_file():
+                continue
+            site_path = f"{prefix}/{folder}/{item.name}"
+            if folder == "cache":
+                key: StatKey = (0, 0, item.inode())
+            else:
+                st = item.stat()
+                key = (st.st_size, st.st_mtime_ns, st.st_ino)
+            now[site_path] = key
+            if before.get(site_path) != key:
+                out.write(site_path, Path(item.path).read_bytes())
+    for gone in set(before) - set(now):
+        out.drop(gone)
+    return now

@@ -130,6 +130,12 @@ class PublishSettings:
 
     out_dir: str = _opt("_site", "Folder of the built site (JSON API, pages, feeds).")
     build_after_run: bool = _opt(True, "Rebuild what changed after every `everyday run` pass.")
+    paging: str = _opt(
+        "seed",
+        "How lists are cut into pages: `seed` (page 1 is the newest, as the seed's API; one new "
+        "record shifts every page) or `stable` (page 1 is the oldest; a new record changes only "
+        "the newest pages).",
+    )
 
 
 @dataclass(frozen=True)

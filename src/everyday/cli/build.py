@@ -27,7 +27,7 @@ def build_and_report(settings: Settings, out_dir: Path | None = None) -> BuildRe
         console.print(f"[yellow]skipped record:[/] {problem}")
     where = out_dir or settings.path(settings.publish.out_dir)
     console.print(
-        f"site: {len(report.written)} written, {len(report.unchanged)} unchanged, "
+        f"site: {len(report.written)} written, {report.unchanged_count} unchanged, "
         f"{len(report.removed)} removed in {where}"
     )
     return report

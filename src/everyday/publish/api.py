@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 
 import yaml
@@ -30,9 +32,12 @@ from everyday.records.frontmatter import format_datetime, split_front_matter
 from everyday.settings import SiteSettings
 from everyday.taxonomy import Taxonomy, Topic
 
-from .entries import Entry, absolute, by_topic, item_api_path, news_topics, published
+from .catalog import Brief, Catalog, brief_of, images_of, paginate
+from .entries import Entry, absolute, news_topics
 from .jsonapi import VALUE_INDENT, Item, dumps, full_item_text, images_json, news_item, page_text
 from .output import Output
+from .parallel import render_all
+from .plan import Plan
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +62,8 @@ def build_api(
     site: SiteSettings,
     out: Output,
     newsletters: Sequence[NewsletterEntry] = (),
+    *,
+    paging: str = "seed",
 ) -> None:
     """Write every JSON API file of the hub to ``out``.
 
@@ -66,27 +73,98 @@ def build_api(
         site: page size, locale and the URLs items link to.
         out: collects the files; unchanged files are not rewritten.
         newsletters: newsletter issues for ``api/newsletters`` (see :func:`read_newsletters`).
+        paging: ``seed`` (page 1 is the newest) or ``stable`` (see :mod:`.catalog`).
 
     Raises:
         ConfigError: ``site.page_size`` is not positive.
         PublishError: a file could not be written.
     """
+    write_api(Catalog.of_entries(entries), taxonomy, site, out, newsletters, paging=paging)
+
+
+def write_api(
+    catalog: Catalog,
+    taxonomy: Taxonomy,
+    site: SiteSettings,
+    out: Output,
+    newsletters: Sequence[NewsletterEntry] = (),
+    *,
+    paging: str = "seed",
+    plan: Plan | None = None,
+) -> None:
+    """:func:`build_api` from a catalog, rendering only what ``plan`` asks for."""
     if site.page_size < 1:
         raise ConfigError(f"[site] page_size must be at least 1, got {site.page_size}")
-    listed = published(entries)
-    items = {e.path: dumps(news_item(e, site), VALUE_INDENT) for e in listed}
-    write_pages(out, "api/news", [items[e.path] for e in listed], site.page_size)
+    plan = plan or Plan()
+    items = _Items(catalog, site)
+
+    def write_item(brief: Brief) -> None:
+        path = brief.item_path
+        entry = catalog.entry(brief.path)
+        out.write(path, full_item_text(items.text(brief), entry, absolute(site, path)))
+
+    # Per-item JSON first (on every CPU for a big build): the pages then paste its texts.
+    render_all(out, list(plan.chosen(catalog.unique, plan.records)), write_item, items.texts)
+    lists = ApiLists(out, plan, site.page_size, paging)
+    lists.write("api/news", catalog.listed, items.text)
     for topic in news_topics(taxonomy):
-        chosen = by_topic(listed, topic)
-        write_pages(out, f"api/news/{topic.id}", [items[e.path] for e in chosen], site.page_size)
-    write_items(out, listed, items, site)
+        lists.write(f"api/news/{topic.id}", catalog.topic(topic.name), items.text)
     for name, rows in (
-        ("topics", topics_index(listed, taxonomy, site)),
-        ("providers", providers_index(listed, taxonomy, site)),
+        ("topics", _topics_rows(catalog.listed, taxonomy, site)),
+        ("providers", _provider_rows(catalog.listed, taxonomy, site)),
         ("newsletters", newsletters_index(newsletters)),
     ):
-        write_pages(out, f"api/{name}", [dumps(r, VALUE_INDENT) for r in rows], site.page_size)
-    log.info("api built published=%d topics=%d", len(listed), len(news_topics(taxonomy)))
+        total = write_pages(
+            out, f"api/{name}", [dumps(r, VALUE_INDENT) for r in rows], site.page_size
+        )
+        for number in range(1, total + 1):  # known pages, so that fewer pages drop the rest
+            plan.keys[f"api/{name}/page/{number}/index.json"] = ()
+    log.info("api built published=%d topics=%d", len(catalog.listed), len(news_topics(taxonomy)))
+
+
+class _Items:
+    """Each listed record encoded once at :data:`VALUE_INDENT` (pasted into every page)."""
+
+    def __init__(self, catalog: Catalog, site: SiteSettings) -> None:
+        self.catalog = catalog
+        self.site = site
+        self.texts: dict[str, str] = {}
+
+    def text(self, brief: Brief) -> str:
+        if brief.path not in self.texts:
+            entry = self.catalog.entry(brief.path)
+            self.texts[brief.path] = dumps(news_item(entry, self.site), VALUE_INDENT)
+        return self.texts[brief.path]
+
+
+class ApiLists:
+    """Writes paged lists (``prefix/page/N/index.json`` and ``prefix/index.json``)."""
+
+    def __init__(self, out: Output, plan: Plan, size: int, paging: str) -> None:
+        self.out = out
+        self.plan = plan
+        self.size = size
+        self.paging = paging
+
+    def write(self, prefix: str, members: Sequence[Brief], text: Callable[[Brief], str]) -> None:
+        """Write the pages of one list whose key changed or that show a changed record."""
+        pages, index = paginate(len(members), self.size, self.paging)
+        dirty = self.plan.records
+        units = [(f"{prefix}/page/{p.number}/index.json", p) for p in pages]
+        for unit, page in [*units, (f"{prefix}/index.json", index)]:
+            chunk = members[page.start : page.stop]
+            paths = tuple(b.path for b in chunk)
+            if self.plan.wants(unit, (page.number, page.older, paths), paths, dirty):
+                body = envelope_text(page.number, [text(b) for b in chunk], page.older)
+                self.out.write(unit, body)
+
+
+def envelope_text(number: int, values: Sequence[str], older: int | None) -> str:
+    """:func:`page_text` with any ``nextPage`` (stable paging counts down, not up)."""
+    if older is None or older == number + 1:
+        return page_text(number, values, older is not None)
+    text = page_text(number, values, False)
+    return text[: -len("null\n}")] + f"{older}\n}}"
 
 
 def write_pages(out: Output, prefix: str, values: Sequence[str], size: int) -> int:
@@ -103,27 +181,14 @@ def write_pages(out: Output, prefix: str, values: Sequence[str], size: int) -> i
     return len(chunks)
 
 
-def write_items(
-    out: Output, listed: Sequence[Entry], items: dict[str, str], site: SiteSettings
-) -> None:
-    """Write the per-item JSON of each published record (first of two same-URL records wins)."""
-    seen: set[str] = set()
-    for entry in listed:
-        path = item_api_path(entry)
-        if path in seen:
-            log.warning("per-item API path taken, skipped path=%s record=%s", path, entry.path)
-            continue
-        seen.add(path)
-        out.write(path, full_item_text(items[entry.path], entry, absolute(site, path)))
-
-
 def topics_index(listed: Sequence[Entry], taxonomy: Taxonomy, site: SiteSettings) -> list[Item]:
     """Every topic in taxonomy order, with its published count and news API URL (or null)."""
+    return _topics_rows([brief_of(e) for e in listed], taxonomy, site)
+
+
+def _topics_rows(listed: Sequence[Brief], taxonomy: Taxonomy, site: SiteSettings) -> list[Item]:
     with_pages = {t.name for t in news_topics(taxonomy)}
-    counts: dict[str, int] = {}
-    for entry in listed:
-        for name in set(entry.record.topics):
-            counts[name] = counts.get(name, 0) + 1
+    counts = Counter(chain.from_iterable(set(b.topics) for b in listed))
     return [
         _topic_json(t, taxonomy, site, with_pages, counts.get(t.name, 0)) for t in taxonomy.topics
     ]
@@ -152,16 +217,24 @@ def _topic_json(
 
 def providers_index(listed: Sequence[Entry], taxonomy: Taxonomy, site: SiteSettings) -> list[Item]:
     """Outlets of published records, most published first, then by domain."""
-    groups: dict[str, list[Entry]] = {}
-    for entry in listed:  # newest first, so groups[d][0] is the newest record of d
-        groups.setdefault(entry.record.provider.domain.lower(), []).append(entry)
-    rows = [_provider_json(domain, group, taxonomy, site) for domain, group in groups.items()]
+    return _provider_rows([brief_of(e) for e in listed], taxonomy, site)
+
+
+def _provider_rows(listed: Sequence[Brief], taxonomy: Taxonomy, site: SiteSettings) -> list[Item]:
+    newest: dict[str, Brief] = {}
+    counts: Counter[str] = Counter()
+    for brief in listed:  # newest first, so the first brief of a domain is its newest
+        domain = brief.domain.lower()
+        newest.setdefault(domain, brief)
+        counts[domain] += 1
+    rows = [_provider_json(d, b, counts[d], taxonomy, site) for d, b in newest.items()]
     rows.sort(key=lambda row: (-row["count"], row["domain"]))
     return rows
 
 
-def _provider_json(domain: str, group: list[Entry], taxonomy: Taxonomy, site: SiteSettings) -> Item:
-    newest = group[0].record
+def _provider_json(
+    domain: str, newest: Brief, count: int, taxonomy: Taxonomy, site: SiteSettings
+) -> Item:
     org = taxonomy.organization(domain)
     if org is not None and org.images:
         images = images_json(
@@ -169,13 +242,13 @@ def _provider_json(domain: str, group: list[Entry], taxonomy: Taxonomy, site: Si
             default_cached=False,
         )
     else:
-        images = images_json(newest.provider.images, default_cached=False)
+        images = images_json(images_of(newest.logos), default_cached=False)
     return {
-        "name": org.name if org is not None else newest.provider.name,
+        "name": org.name if org is not None else newest.provider,
         "domain": domain,
         "images": images,
-        "count": len(group),
-        "latestPublishedDateTime": format_datetime(newest.published),
+        "count": count,
+        "latestPublishedDateTime": newest.published_text,
     }
 
 

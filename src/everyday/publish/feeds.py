@@ -26,8 +26,10 @@ from everyday.records.frontmatter import format_datetime
 from everyday.settings import SiteSettings
 from everyday.taxonomy import Taxonomy, Topic
 
-from .entries import Entry, absolute, by_topic, item_api_path, news_topics, published
+from .catalog import Brief, Catalog
+from .entries import Entry, absolute, item_api_path, news_topics
 from .output import Output
+from .plan import Plan
 
 FEED_SIZE = 50
 NAMESPACE = "https://github.com/everyday-cc/everyday/ns/feed/1.0"
@@ -59,15 +61,31 @@ def build_feeds(
     Raises:
         PublishError: a file could not be written.
     """
-    listed = published(entries)
-    _write_set(out, "", site, None, listed[:FEED_SIZE])
-    for topic in news_topics(taxonomy):
-        _write_set(out, f"topics/{topic.id}/", site, topic, by_topic(listed, topic)[:FEED_SIZE])
+    write_feeds(Catalog.of_entries(entries), taxonomy, site, out)
+
+
+def write_feeds(
+    catalog: Catalog,
+    taxonomy: Taxonomy,
+    site: SiteSettings,
+    out: Output,
+    plan: Plan | None = None,
+) -> None:
+    """:func:`build_feeds` from a catalog; a feed is rendered only if its items changed."""
+    plan = plan or Plan()
+    sets: list[tuple[str, Topic | None, Sequence[Brief]]] = [("", None, catalog.listed)]
+    sets += [(f"topics/{t.id}/", t, catalog.topic(t.name)) for t in news_topics(taxonomy)]
+    for prefix, topic, members in sets:
+        chosen = members[:FEED_SIZE]
+        paths = tuple(b.path for b in chosen)
+        if plan.wants(f"{prefix}feed.xml", paths, paths, plan.records):
+            _write_set(out, prefix, site, topic, [catalog.entry(p) for p in paths])
 
 
 def _write_set(
     out: Output, prefix: str, site: SiteSettings, topic: Topic | None, items: Sequence[Entry]
 ) -> None:
+    """The three feeds of one list."""
     meta = FeedMeta.of(site, topic, prefix)
     out.write(f"{prefix}feed.xml", rss(meta, items, site))
     out.write(f"{prefix}atom.xml", atom(meta, items, site))

@@ -1,30 +1,36 @@
 """The build's only writer: atomic, skips unchanged bytes, and forgets what is no longer built.
 
 Syncing a static site uploads what changed, so a file whose bytes did not change must keep
-its mtime (``atomic_write`` leaves it alone). A manifest of the previous build (site-relative
-path -> size and SHA-256) lets an unchanged file be recognised without reading it back, and
-tells which files the previous build produced so that those no longer produced are removed.
-Files the build never wrote (a CNAME, a hand-made page) are never touched.
+its mtime (it is never rewritten). The manifest of the previous build
+(:mod:`everyday.publish.manifest`) lets an unchanged file be recognised without reading it
+back, and tells which files the previous build produced. A full build (``sweep=True``)
+removes every previous file it did not produce again; an incremental build renders only
+what changed and removes only the paths it was told to :meth:`Output.drop`. Files the build
+never wrote (a CNAME, a hand-made page) are never touched.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
-import json
 import logging
 import os
 import stat
-import tempfile
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from everyday.errors import PublishError, RecordError
 from everyday.records.files import TEMP_PREFIX, TEMP_SUFFIX, atomic_write
 
+from .manifest import DbManifest, JsonManifest, Row, check_relative
+
 log = logging.getLogger(__name__)
 
 MANIFEST = ".everyday-build.json"
+
+__all__ = ["MANIFEST", "BuildReport", "Output", "PublishError", "check_relative", "replace_file"]
 
 
 @dataclass(frozen=True)
@@ -32,8 +38,14 @@ class BuildReport:
     """Site-relative paths a build wrote, left unchanged, and removed as stale."""
 
     written: frozenset[str]
-    unchanged: frozenset[str]
     removed: frozenset[str]
+    unchanged_count: int
+    _unchanged: Callable[[], frozenset[str]] = field(repr=False, compare=False)
+
+    @functools.cached_property
+    def unchanged(self) -> frozenset[str]:
+        """Paths the build produced with the same bytes as before (listed on demand)."""
+        return self._unchanged()
 
     @property
     def changed(self) -> frozenset[str]:
@@ -41,42 +53,40 @@ class BuildReport:
         return self.written | self.removed
 
 
-def check_relative(path: str) -> str:
-    """Return ``path`` if it is a plain site-relative POSIX path, else raise PublishError."""
-    parts = PurePosixPath(path).parts
-    if (
-        not path
-        or path.startswith("/")
-        or "\\" in path
-        or "\x00" in path
-        or any(p in {"", ".", ".."} for p in parts)
-        or path != "/".join(parts)
-    ):
-        raise PublishError(f"{path!r}: not a safe site-relative path")
-    return path
-
-
-def replace_file(target: Path, payload: bytes) -> bool:
+def replace_file(
+    target: Path, payload: bytes, before_change: Callable[[], None] | None = None
+) -> bool:
     """Atomically replace ``target`` unless it holds ``payload``; True if written.
 
     Like :func:`everyday.records.files.atomic_write` (temp file + rename, so readers never
     see half a file) but without the two fsyncs per file: build output can be rebuilt after
     a crash, and fsync made a 10,000-record build 50x slower. ``Output(durable=True)`` uses
-    ``atomic_write`` instead.
+    ``atomic_write`` instead. ``before_change`` runs once it is known that bytes change.
+
+    A file that does not exist yet is created in place: no reader can hold an older
+    version of it, and one directory operation instead of two (temp file, rename) is most
+    of a from-scratch build's time on some file systems. A crash mid-write leaves the
+    build token pending (:mod:`.manifest`), so the next build compares every file again.
     """
     try:
-        if target.stat().st_size == len(payload) and target.read_bytes() == payload:
-            return False
-        mode = stat.S_IMODE(target.stat().st_mode)
+        st = target.stat()
     except FileNotFoundError:
-        mode = 0o644
-    fd, tmp = tempfile.mkstemp(
-        dir=target.parent, prefix=f"{TEMP_PREFIX}{target.name}.", suffix=TEMP_SUFFIX
-    )
+        if before_change is not None:
+            before_change()
+        if _create(target, payload):
+            return True
+        st = target.stat()  # appeared meanwhile: replace it like any other
+    if st.st_size == len(payload) and target.read_bytes() == payload:
+        return False
+    mode = stat.S_IMODE(st.st_mode)
+    if before_change is not None:
+        before_change()
+    tmp = target.parent / f"{TEMP_PREFIX}{target.name}.{os.getpid()}{TEMP_SUFFIX}"
     try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
         with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), mode)
             fh.write(payload)
-        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -86,17 +96,55 @@ def replace_file(target: Path, payload: bytes) -> bool:
 
 
 class Output:
-    """Collects one build's files under ``root``; call :meth:`finish` once at the end."""
+    """Collects one build's files under ``root``; call :meth:`finish` once at the end.
 
-    def __init__(self, root: Path, manifest: str = MANIFEST, *, durable: bool = False) -> None:
+    Args:
+        root: the site folder.
+        manifest: name of the manifest (or, with ``database``, token) file in ``root``.
+        durable: fsync every file (slow; build output can be rebuilt instead).
+        database: keep the manifest in this SQLite file instead of ``root/manifest``.
+        sweep: remove every previously built file not produced again (a full build);
+            False removes only the paths passed to :meth:`drop` (an incremental build).
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        manifest: str = MANIFEST,
+        *,
+        durable: bool = False,
+        database: Path | None = None,
+        sweep: bool = True,
+    ) -> None:
         self.root = Path(root)
         self.durable = durable
-        self.manifest_path = self.root / check_relative(manifest)
-        self.previous = self._load_manifest()
-        self.current: dict[str, tuple[int, str]] = {}
+        self.sweep = sweep
+        token = self.root / check_relative(manifest)
+        self.manifest: JsonManifest | DbManifest = (
+            JsonManifest(token) if database is None else DbManifest(database, token)
+        )
+        if database is None and not sweep:
+            raise PublishError("an incremental build needs a manifest database")
+        if sweep:
+            self.manifest.preload()
+        self.current: dict[str, Row] = {}
+        self.rows: dict[str, Row] = {}  # manifest rows that change
         self.written: set[str] = set()
-        self.unchanged: set[str] = set()
+        self.dropped: set[str] = set()
         self._dirs: set[Path] = set()
+
+    def sweep_all(self) -> None:
+        """Make this a full build: every previous file not produced again is removed."""
+        self.sweep = True
+        self.manifest.preload()
+
+    def meta(self, key: str) -> bytes | None:
+        """A state blob the previous build saved with :meth:`finish` (database only)."""
+        return self.manifest.meta(key)
+
+    def is_known(self, path: str) -> bool:
+        """Whether the previous build produced ``path`` (so keeping it needs no write)."""
+        return self.manifest.get(path) is not None
 
     def write(self, path: str, data: str | bytes) -> bool:
         """Write one file unless it already holds ``data``; True if bytes were written."""
@@ -105,53 +153,62 @@ class Output:
             raise PublishError(f"{path}: produced twice in one build")
         payload = data.encode("utf-8") if isinstance(data, str) else data
         digest = hashlib.sha256(payload).hexdigest()
-        self.current[path] = (len(payload), digest)
+        size = len(payload)
+        row = (size, digest)
+        self.current[path] = row
         target = self.root / path
-        if self._is_known(path, target, len(payload), digest):
-            self.unchanged.add(path)
-            return False
+        if self.manifest.get(path) == row:
+            if _has_size(target, size):
+                return False
+        else:
+            self.rows[path] = row  # the manifest learns it even if the disk already had it
         try:
             if target.parent not in self._dirs:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 self._dirs.add(target.parent)
-            changed = (
-                atomic_write(target, payload) if self.durable else replace_file(target, payload)
-            )
+            if self.durable:
+                self.manifest.mark_pending()
+                changed = atomic_write(target, payload)
+            else:
+                changed = replace_file(target, payload, self.manifest.mark_pending)
         except (OSError, RecordError) as e:
             raise PublishError(f"{target}: cannot write: {e}") from e
-        (self.written if changed else self.unchanged).add(path)
+        if changed:
+            self.written.add(path)
         return changed
 
-    def finish(self) -> BuildReport:
-        """Remove files the previous build wrote but this one did not; save the manifest."""
+    def drop(self, path: str) -> None:
+        """Remove ``path`` at :meth:`finish` unless this build produces it."""
+        self.dropped.add(check_relative(path))
+
+    def finish(self, meta: Mapping[str, bytes] | None = None) -> BuildReport:
+        """Remove stale files, save the manifest (and ``meta`` blobs with it); report."""
+        stale = self.manifest.all_paths() if self.sweep else self.dropped
         removed = set()
-        for path in sorted(set(self.previous) - set(self.current)):
+        for path in sorted(stale - set(self.current)):
             target = self.root / path
+            if self.manifest.get(path) is None:
+                continue  # never built by us: not ours to remove
+            self.manifest.mark_pending()
             with contextlib.suppress(FileNotFoundError):
                 target.unlink()
-                removed.add(path)
                 self._prune(target.parent)
-        body = json.dumps({p: list(v) for p, v in sorted(self.current.items())}, indent=0)
+            removed.add(path)
         self.root.mkdir(parents=True, exist_ok=True)
-        try:
-            atomic_write(self.manifest_path, body + "\n")
-        except RecordError as e:
-            raise PublishError(f"{self.manifest_path}: cannot write: {e}") from e
-        report = BuildReport(frozenset(self.written), frozenset(self.unchanged), frozenset(removed))
+        self.manifest.save(self.rows, removed, meta or {})
+        written = frozenset(self.written)
+        gone = frozenset(removed)
+        total = self.manifest.count()
+        paths = self.manifest.reader()
+        self.manifest.close()
+        report = BuildReport(
+            written, gone, total - len(written), lambda: frozenset(paths() - written)
+        )
         log.info(
             "build output root=%s written=%d unchanged=%d removed=%d",
-            self.root, len(report.written), len(report.unchanged), len(report.removed),
+            self.root, len(written), report.unchanged_count, len(gone),
         )  # fmt: skip
         return report
-
-    def _is_known(self, path: str, target: Path, size: int, digest: str) -> bool:
-        # The manifest vouches for the bytes only if the file still has the recorded size.
-        if self.previous.get(path) != (size, digest):
-            return False
-        try:
-            return target.stat().st_size == size
-        except OSError:
-            return False
 
     def _prune(self, directory: Path) -> None:
         """Remove directories emptied by stale-file removal, up to (not including) root."""
@@ -164,21 +221,26 @@ class Output:
                 return
             current = current.parent
 
-    def _load_manifest(self) -> dict[str, tuple[int, str]]:
-        try:
-            data = json.loads(self.manifest_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as e:
-            log.warning(
-                "build manifest unreadable, rebuilding path=%s error=%s", self.manifest_path, e
-            )
-            return {}
-        if not isinstance(data, dict):
-            return {}
-        known: dict[str, tuple[int, str]] = {}
-        for path, value in data.items():
-            if isinstance(value, list) and len(value) == 2:
-                with contextlib.suppress(PublishError):
-                    known[check_relative(path)] = (int(value[0]), str(value[1]))
-        return known
+
+def _create(target: Path, payload: bytes) -> bool:
+    """Write a new file; False if it exists after all."""
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        return False
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(target)
+        raise
+    return True
+
+
+def _has_size(target: Path, size: int) -> bool:
+    # The manifest vouches for the bytes only if the file still has the recorded size.
+    try:
+        return target.stat().st_size == size
+    except OSError:
+        return False

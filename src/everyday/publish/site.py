@@ -17,27 +17,30 @@ trusted as markup. Pages hold no build time, so an unchanged hub rebuilds identi
 
 from __future__ import annotations
 
-import functools
 import hashlib
+import json
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import resources
-from typing import Any
-
-from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
+from typing import Any, NamedTuple
 
 from everyday.settings import SiteSettings
 from everyday.taxonomy import Taxonomy
 
 from .api import NewsletterEntry
-from .entries import Entry, by_topic, item_date_slug, news_topics, published
+from .catalog import Brief, Catalog, stamp_of
+from .entries import Entry, news_topics
 from .output import Output
-from .search import build_search_index
-from .sitemaps import NewsUrl, SitemapUrl, build_sitemaps
-from .views import Index, article_json_ld, related_of, safe_url
+from .pages import Pages, base_path, environment, format_day
+from .parallel import render_all
+from .plan import Plan
+from .sitemaps import NEWS_WINDOW, NewsUrl
+from .urlsets import write_sitemaps
+from .views import Card, Index
+
+__all__ = ["base_path", "build_site", "environment", "format_day", "group_stories", "write_site"]
 
 log = logging.getLogger(__name__)
 
@@ -46,59 +49,59 @@ TOP_WINDOW = timedelta(days=2)  # "top stories" are the hottest of the newest tw
 STATIC = ("site.css", "search.js", "favicon.svg")
 
 
-@functools.cache
-def environment() -> Environment:
-    """The Jinja2 environment: package templates, autoescape on for every template."""
-    env = Environment(
-        loader=PackageLoader("everyday.publish", "templates"),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["day"] = format_day
-    env.filters["iso"] = lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return env
-
-
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def format_day(value: datetime) -> str:
-    """``7 Nov 2023``: the same text whatever the machine's locale."""
-    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
-
-
-@dataclass(frozen=True)
-class Story:
+class Story(NamedTuple):
     """One story of a list: its lead record, the members of its cluster in the list."""
 
-    lead: Entry
-    members: tuple[Entry, ...]
+    lead: Any  # Brief (or Entry, for callers grouping entries)
+    members: tuple[Any, ...]
 
 
-def group_stories(listed: Sequence[Entry], cluster_of: Mapping[str, str]) -> list[Story]:
+def _heat(item: Any) -> int:
+    return (item.heat if isinstance(item, Brief) else item.record.heat) or 0
+
+
+def group_stories(listed: Sequence[Any], cluster_of: Mapping[str, str]) -> list[Story]:
     """Fold records of one cluster into one story, placed where its newest member is.
 
     The lead is the hottest member (newest on ties); records without a cluster stand alone.
+    ``listed`` holds briefs or entries, newest first.
     """
-    groups: dict[str, list[Entry]] = {}
-    for entry in listed:
-        groups.setdefault(cluster_of.get(entry.path, "\x00" + entry.path), []).append(entry)
-    stories = []
-    for members in groups.values():
-        lead = max(members, key=lambda e: (e.record.heat or 0, -members.index(e)))
-        stories.append(Story(lead, tuple(members)))
-    return stories
+    if not cluster_of:
+        return [_alone(item) for item in listed]
+    order: list[Any] = []  # an item standing alone, or the member list of a cluster
+    groups: dict[str, list[Any]] = {}
+    for item in listed:
+        cid = cluster_of.get(item.path)
+        if cid is None:
+            order.append(item)
+        elif cid in groups:
+            groups[cid].append(item)
+        else:
+            groups[cid] = members = [item]
+            order.append(members)
+    return [_story(x) if type(x) is list else _alone(x) for x in order]
+
+
+def _alone(item: Any) -> Any:
+    """A record standing alone: a brief is its own story (see ``Brief.lead``)."""
+    return item if type(item) is Brief else Story(item, (item,))
+
+
+def _story(members: list[Any]) -> Any:
+    if len(members) == 1:
+        return _alone(members[0])
+    best = max(range(len(members)), key=lambda i: (_heat(members[i]), -i))
+    return Story(members[best], tuple(members))
 
 
 def top_stories(stories: Sequence[Story], limit: int = TOP_STORIES) -> list[Story]:
     """The hottest stories published within :data:`TOP_WINDOW` of the newest one."""
     if not stories:
         return []
-    newest = max(s.members[0].record.published for s in stories)
-    recent = [s for s in stories if s.members[0].record.published >= newest - TOP_WINDOW]
-    return sorted(recent, key=lambda s: -max(m.record.heat or 0 for m in s.members))[:limit]
+    newest = max(s.members[0].stamp for s in stories)
+    start = newest - TOP_WINDOW // timedelta(microseconds=1)
+    recent = [s for s in stories if s.members[0].stamp >= start]
+    return sorted(recent, key=lambda s: -max(_heat(m) for m in s.members))[:limit]
 
 
 def build_site(
@@ -111,6 +114,7 @@ def build_site(
     clusters: Mapping[str, str] | None = None,
     now: datetime | None = None,
     local_images: Mapping[str, str] | None = None,
+    paging: str = "seed",
 ) -> None:
     """Write every HTML page, the search index and the sitemaps of the hub to ``out``.
 
@@ -122,46 +126,120 @@ def build_site(
         newsletters: issues listed on the newsletter archive page.
         clusters: record path -> story cluster id; a cluster is shown once with "N sources".
         now: end of the news sitemap's two-day window (default: the newest record's time).
+        local_images: image URL -> site path of the hub's cached copy.
+        paging: ``seed`` (page 1 is the newest) or ``stable`` (see :mod:`.catalog`).
 
     Raises:
         PublishError: a file could not be written.
     """
+    catalog = Catalog.of_entries(entries)
+    options = SiteOptions(newsletters, clusters or {}, now, local_images or {}, paging)
+    write_site(catalog, taxonomy, site, out, options)
+
+
+@dataclass(frozen=True)
+class SiteOptions:
+    """What the site needs besides the records (see :func:`build_site`)."""
+
+    newsletters: Sequence[NewsletterEntry] = ()
+    clusters: Mapping[str, str] = field(default_factory=dict)
+    now: datetime | None = None
+    local_images: Mapping[str, str] = field(default_factory=dict)
+    paging: str = "seed"
+
+
+def write_site(
+    catalog: Catalog,
+    taxonomy: Taxonomy,
+    site: SiteSettings,
+    out: Output,
+    options: SiteOptions,
+    plan: Plan | None = None,
+) -> None:
+    """:func:`build_site` from a catalog, rendering only what ``plan`` asks for."""
+    plan = plan or Plan()
     index = Index.of(
-        _unique_pages(published(entries)), taxonomy, site, clusters or {}, local_images
+        catalog.unique, taxonomy, site, options.clusters, options.local_images, catalog.entry
     )
-    pages = _Pages(index, out, _write_static(out, site))
+    pages = Pages(index, out, _write_static(out, site), plan, options.paging)
     stories = group_stories(index.listed, index.clusters)
     pages.write_list("", site.title, None, stories, top=top_stories(stories))
     for topic in news_topics(taxonomy):
-        chosen = group_stories(by_topic(index.listed, topic), index.clusters)
+        chosen = group_stories(catalog.topic(topic.name, unique=True), index.clusters)
         pages.write_list(f"topics/{topic.id}/", topic.name, topic.description, chosen, topic=topic)
     for domain, group in index.by_provider().items():
-        name = index.provider_name(group[0])
+        name = index.name_of(group[0].domain, group[0].provider)
         pages.write_list(f"providers/{domain}/", name, None, group_stories(group, index.clusters))
-    for entry in index.listed:
-        pages.write_article(entry)
-    pages.write_indexes(newsletters)
-    out.write("search/index.json", build_search_index(index))
-    news = [
-        NewsUrl(index.page_url(index.article_path(e)), e.record.title, e.record.published)
-        for e in index.listed
-    ]
-    build_sitemaps(pages.sitemap, news, site, out, now=now)
+    articles = list(plan.chosen(index.listed, plan.articles))
+    render_all(out, articles, lambda brief: pages.write_article(catalog.entry(brief.path)))
+    web = site.web_url.rstrip("/")
+    pages.sitemap += [(f"{web}/{b.day}/{b.slug}/", b.published) for b in index.listed]
+    pages.write_indexes(options.newsletters)
+    out.write("search/index.json", search_index(index, plan, _previous(out, "search/index.json")))
+    parts = write_sitemaps(pages.sitemap, recent(index, options.now), site, out, options.now)
+    for number in range(1, parts + 1 if parts > 1 else 1):
+        plan.keys[f"sitemap-{number}.xml"] = ()
     log.info("site built published=%d pages=%d", len(index.listed), len(pages.sitemap))
 
 
-def _unique_pages(listed: list[Entry]) -> list[Entry]:
-    """Drop a record whose article path another (newer) record already took."""
-    seen: set[tuple[Any, str]] = set()
-    kept = []
-    for entry in listed:
-        key = item_date_slug(entry)
-        if key in seen:
-            log.warning("article page path taken, skipped record=%s", entry.path)
-            continue
-        seen.add(key)
-        kept.append(entry)
-    return kept
+def recent(index: Index, now: datetime | None) -> list[NewsUrl]:
+    """Articles that may be in the news sitemap: the two days up to ``now`` or the newest."""
+    if not index.listed:
+        return []
+    end = stamp_of(now) if now is not None else index.listed[0].stamp
+    start = end - NEWS_WINDOW // timedelta(microseconds=1)
+    return [
+        NewsUrl(index.page_url(b.page_dir), b.title, b.published)
+        for b in index.listed
+        if start <= b.stamp <= end
+    ]
+
+
+def search_index(index: Index, plan: Plan, previous: bytes | None = None) -> bytes:
+    """``search/index.json`` (as :mod:`.search` writes it), reusing unchanged rows.
+
+    The previous build's file is the cache: ``plan.search_rows`` holds the byte length of
+    each of its rows, in order, so an unchanged record's row is sliced out of it.
+    """
+    old = _rows_of(previous, plan.search_rows) if not plan.full and previous else {}
+    rows, lengths = [], {}
+    for brief in index.listed:
+        row = None if brief.path in plan.records else old.get(brief.path)
+        if row is None:
+            row = search_row(index.card(brief)).encode("utf-8")
+        rows.append(row)
+        lengths[brief.path] = len(row)
+    plan.search_rows = lengths
+    return b"[" + b",".join(rows) + b"]\n"
+
+
+def _rows_of(data: bytes, lengths: Mapping[str, int]) -> dict[str, bytes]:
+    """Rows of a previous search index by record path; empty if it does not fit ``lengths``."""
+    rows, at = {}, 1
+    for path, length in lengths.items():
+        rows[path] = data[at : at + length]
+        at += length + 1
+    return rows if rows and at == len(data) - 1 and data[:1] == b"[" else {}
+
+
+def _previous(out: Output, path: str) -> bytes | None:
+    try:
+        return (out.root / path).read_bytes()
+    except OSError:
+        return None
+
+
+def search_row(card: Card) -> str:
+    """One row of the search index: compact JSON of what the search page shows."""
+    row = {
+        "title": card.title,
+        "excerpt": card.excerpt,
+        "url": card.href,
+        "date": f"{card.date:%Y-%m-%d}",
+        "topics": [t.text for t in card.topics],
+        "provider": card.provider.text,
+    }
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":"))
 
 
 def _write_static(out: Output, site: SiteSettings) -> dict[str, str]:
@@ -174,125 +252,3 @@ def _write_static(out: Output, site: SiteSettings) -> dict[str, str]:
         digest = hashlib.sha256(data).hexdigest()[:10]
         hrefs[name.split(".")[0]] = f"{base_path(site)}/static/{name}?v={digest}"
     return hrefs
-
-
-def base_path(site: SiteSettings) -> str:
-    """The root-relative prefix of every link: ``/ai`` for baseurl ``/ai``, else ``""``."""
-    prefix = site.baseurl.strip("/")
-    return f"/{prefix}" if prefix else ""
-
-
-class _Pages:
-    """Renders pages into the output and remembers them for the sitemap."""
-
-    def __init__(self, index: Index, out: Output, assets: dict[str, str]) -> None:
-        self.index = index
-        self.out = out
-        self.assets = assets
-        self.sitemap: list[SitemapUrl] = []
-        self._html: dict[tuple[str, bool], Markup] = {}
-
-    def render(self, template: str, path: str, **context: Any) -> None:
-        """Render ``template`` to ``<path>index.html`` (or ``path`` itself for a file)."""
-        site = self.index.site
-        page = {"path": path, "url": self.index.page_url(path), **context.pop("page", {})}
-        html = (
-            environment()
-            .get_template(template)
-            .render(site=site, base=base_path(site), assets=self.assets, page=page, **context)
-        )
-        target = path if path.endswith(".html") else f"{path}index.html"
-        self.out.write(target, html)
-
-    def card_html(self, story: Story, *, lead: bool = False) -> Markup:
-        """A story's card as HTML, rendered once: a story appears on several lists."""
-        key = (story.lead.path, lead)
-        if key not in self._html:
-            macro = environment().get_template("macros.html").module.card  # type: ignore[attr-defined]
-            self._html[key] = macro(self.index.card(story.lead), level=3, lead=lead)
-        return self._html[key]
-
-    def write_list(
-        self,
-        prefix: str,
-        title: str,
-        description: str | None,
-        stories: Sequence[Story],
-        *,
-        top: Sequence[Story] = (),
-        topic: Any = None,
-    ) -> None:
-        """Write a paged list of stories: ``prefix`` then ``prefix/page/N/``."""
-        size = max(1, self.index.site.page_size)
-        chunks = [stories[i : i + size] for i in range(0, len(stories), size)] or [[]]
-        base = base_path(self.index.site)
-        for number, chunk in enumerate(chunks, start=1):
-            path = prefix if number == 1 else f"{prefix}page/{number}/"
-            pager = {
-                "number": number,
-                "count": len(chunks),
-                "newer": None if number == 1 else _page_href(base, prefix, number - 1),
-                "older": _page_href(base, prefix, number + 1) if number < len(chunks) else None,
-            }
-            shown = [self.card_html(s) for s in chunk]
-            self.render(
-                "list.html",
-                path,
-                page={
-                    "title": title if number == 1 else f"{title} (page {number})",
-                    "description": description,
-                },
-                heading=title,
-                description=description,
-                cards=shown,
-                top=[self.card_html(s, lead=i == 0) for i, s in enumerate(top)]
-                if number == 1
-                else [],
-                pager=pager,
-                feeds=_feeds(base, prefix) if prefix == "" or topic is not None else None,
-            )
-            newest = max((s.members[0].record.published for s in chunk), default=None)
-            self.sitemap.append(SitemapUrl(self.index.page_url(path), newest))
-
-    def write_article(self, entry: Entry) -> None:
-        """Write one article page with its related coverage and structured data."""
-        card = self.index.card(entry)
-        path = self.index.article_path(entry)
-        url = self.index.page_url(path)
-        self.render(
-            "article.html",
-            path,
-            page={"title": card.title, "description": card.excerpt, "type": "article"},
-            card=card,
-            out_link=safe_url(entry.record.web_url) or safe_url(entry.record.original_url),
-            related=related_of(entry, self.index),
-            json_ld=Markup(article_json_ld(entry, card, url, self.index.site)),
-        )
-        self.sitemap.append(SitemapUrl(url, entry.record.published))
-
-    def write_indexes(self, newsletters: Sequence[NewsletterEntry]) -> None:
-        """Topic and provider directories, newsletter archive, search page and 404."""
-        idx = self.index
-        self.render("topics.html", "topics/", page={"title": "Topics"}, topics=idx.topic_links())
-        self.render(
-            "providers.html", "providers/", page={"title": "Sources"}, providers=idx.providers()
-        )
-        issues = sorted(newsletters, key=lambda i: (i.published, i.path), reverse=True)
-        shown = [(i, safe_url(i.web_url)) for i in issues]
-        self.render("newsletters.html", "newsletters/", page={"title": "Newsletters"}, issues=shown)
-        self.render("search.html", "search/", page={"title": "Search"})
-        self.render("404.html", "404.html", page={"title": "Page not found", "noindex": True})
-        for path in ("topics/", "providers/", "newsletters/", "search/"):
-            self.sitemap.append(SitemapUrl(idx.page_url(path), None))
-
-
-def _page_href(base: str, prefix: str, number: int) -> str:
-    return f"{base}/{prefix}" if number == 1 else f"{base}/{prefix}page/{number}/"
-
-
-def _feeds(base: str, prefix: str) -> dict[str, str]:
-    """The feeds feeds.py writes beside a list (hub and news topics)."""
-    return {kind: f"{base}/{prefix}{name}" for kind, name in _FEED_FILES}
-
-
-_FEED_FILES = (("rss", "feed.xml"), ("atom", "atom.xml"), ("json", "feed.json"))

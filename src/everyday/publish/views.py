@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 from urllib.parse import urlsplit
 
 from everyday.models import Image
@@ -20,6 +22,7 @@ from everyday.records.frontmatter import format_datetime
 from everyday.settings import SiteSettings
 from everyday.taxonomy import Taxonomy, Topic
 
+from .catalog import Brief, images_of
 from .entries import Entry, item_date_slug, news_topics
 
 _SAFE_DOMAIN = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
@@ -94,52 +97,74 @@ class RelatedView:
 
 @dataclass
 class Index:
-    """Lookups the pages share: published records, their pages, topics, providers, clusters."""
+    """Lookups the pages share: published records, their pages, topics, providers, clusters.
+
+    ``listed`` holds :class:`~everyday.publish.catalog.Brief` summaries (one per page,
+    newest first); a full record is loaded through ``loader`` only for the cards and
+    articles a build renders.
+    """
 
     site: SiteSettings
     taxonomy: Taxonomy
-    listed: list[Entry]
+    listed: list[Brief]
     clusters: dict[str, str]
     base: str = ""
     sizes: dict[str, int] = field(default_factory=dict)
     topic_hrefs: dict[str, str] = field(default_factory=dict)
-    by_web_url: dict[str, Entry] = field(default_factory=dict)
+    by_web_url: dict[str, Brief] = field(default_factory=dict)
     cards: dict[str, Card] = field(default_factory=dict)
     local_images: dict[str, str] = field(default_factory=dict)
+    loader: Callable[[str], Entry] | None = None
+    stories: dict[str, list[Brief]] = field(default_factory=dict)
+    _providers: dict[str, list[Brief]] | None = field(default=None, repr=False)
 
     @classmethod
     def of(
         cls,
-        listed: list[Entry],
+        listed: list[Brief],
         taxonomy: Taxonomy,
         site: SiteSettings,
         clusters: Mapping[str, str],
         local_images: Mapping[str, str] | None = None,
+        loader: Callable[[str], Entry] | None = None,
     ) -> Index:
         """Index ``listed`` (published, one per page path, newest first).
 
         ``local_images`` maps image URLs to the site path of the hub's cached copy, which
         pages then show instead of hot-linking the source.
         """
-        paths = {e.path for e in listed}
+        paths = {b.path for b in listed}
         mine = {p: str(c) for p, c in clusters.items() if p in paths}
         prefix = site.baseurl.strip("/")
         index = cls(site, taxonomy, listed, mine, f"/{prefix}" if prefix else "")
         index.local_images = dict(local_images or {})
+        index.loader = loader
         for cid in mine.values():
             index.sizes[cid] = index.sizes.get(cid, 0) + 1
+        for brief in listed:
+            story = mine.get(brief.path)
+            if story is not None and index.sizes[story] > 1:
+                index.stories.setdefault(story, []).append(brief)
         index.topic_hrefs = {t.name: index.href(f"topics/{t.id}/") for t in news_topics(taxonomy)}
         index.topic_hrefs[taxonomy.root] = index.href("")
-        for entry in reversed(listed):  # newest wins
-            if entry.record.web_url:
-                index.by_web_url[entry.record.web_url] = entry
+        for brief in reversed(listed):  # newest wins
+            if brief.web_url:
+                index.by_web_url[brief.web_url] = brief
         return index
 
-    def card(self, entry: Entry) -> Card:
+    def entry(self, item: Entry | Brief) -> Entry:
+        """The full record of a listed item."""
+        if isinstance(item, Entry):
+            return item
+        if self.loader is None:
+            raise LookupError(f"{item.path}: no loader for full records")
+        return self.loader(item.path)
+
+    def card(self, item: Entry | Brief) -> Card:
         """The card of an entry, made once (lists, article page and search all need it)."""
-        if entry.path not in self.cards:
-            self.cards[entry.path] = card_of(entry, self)
-        return self.cards[entry.path]
+        if item.path not in self.cards:
+            self.cards[item.path] = card_of(self.entry(item), self)
+        return self.cards[item.path]
 
     def href(self, path: str) -> str:
         """Root-relative link to a site-relative path, under the base path."""
@@ -150,9 +175,9 @@ class Index:
         shown = "" if path == "index.html" else path
         return f"{self.site.web_url.rstrip('/')}/{shown}"
 
-    def article_path(self, entry: Entry) -> str:
-        """Site-relative folder of an entry's page."""
-        return page_dir(entry)
+    def article_path(self, item: Entry | Brief) -> str:
+        """Site-relative folder of an item's page."""
+        return item.page_dir if isinstance(item, Brief) else page_dir(item)
 
     def sources(self, entry: Entry) -> int:
         """How many outlets cover the story: its cluster's size, else 1 + related count."""
@@ -161,29 +186,34 @@ class Index:
             return self.sizes[cid]
         return 1 + len(entry.record.related or ())
 
-    def members(self, entry: Entry) -> list[Entry]:
+    def members(self, entry: Entry) -> list[Brief]:
         """The other published records of the entry's cluster, newest first."""
         cid = self.clusters.get(entry.path)
-        if cid is None or self.sizes.get(cid, 0) < 2:
+        if cid is None:
             return []
-        return [e for e in self.listed if e is not entry and self.clusters.get(e.path) == cid]
+        return [b for b in self.stories.get(cid, ()) if b.path != entry.path]
 
     def provider_domain(self, entry: Entry) -> str | None:
         """The provider's domain if it is safe as a URL segment (it names its page)."""
-        domain = entry.record.provider.domain.strip().lower()
-        return domain if _SAFE_DOMAIN.match(domain) else None
+        return safe_domain(entry.record.provider.domain)
 
     def provider_name(self, entry: Entry) -> str:
         """The organization's name when known, else the name the record carries."""
-        org = self.taxonomy.organization(entry.record.provider.domain)
-        name = org.name if org is not None else entry.record.provider.name
-        return clean(name) or entry.record.provider.domain
+        return self.name_of(entry.record.provider.domain, entry.record.provider.name)
+
+    def name_of(self, domain: str, name: str) -> str:
+        """The organization's name for ``domain``, else ``name`` (else the domain)."""
+        org = self.taxonomy.organization(domain)
+        return clean(org.name if org is not None else name) or domain
 
     def provider_logo(self, entry: Entry) -> Img | None:
         """The outlet's logo: the organization's, else the record's (decorative: alt="")."""
-        org = self.taxonomy.organization(entry.record.provider.domain)
-        images = org.images if org is not None and org.images else entry.record.provider.images
-        return self.image(images, "")
+        return self.logo_of(entry.record.provider.domain, entry.record.provider.images)
+
+    def logo_of(self, domain: str, images: Sequence[Image]) -> Img | None:
+        """The organization's logo for ``domain``, else the first of ``images``."""
+        org = self.taxonomy.organization(domain)
+        return self.image(org.images if org is not None and org.images else images, "")
 
     def image(self, images: Sequence[Image], alt: str) -> Img | None:
         """The first image whose URL may be loaded (http(s), or a path on this site)."""
@@ -202,22 +232,27 @@ class Index:
             return self.base + url
         return safe_url(url)
 
-    def by_provider(self) -> dict[str, list[Entry]]:
+    def by_provider(self) -> dict[str, list[Brief]]:
         """Records by provider domain (safe domains only), newest first."""
-        groups: dict[str, list[Entry]] = {}
-        for entry in self.listed:
-            domain = self.provider_domain(entry)
-            if domain:
-                groups.setdefault(domain, []).append(entry)
-        return groups
+        if self._providers is None:
+            groups: dict[str, list[Brief]] = {}
+            safe: dict[str, str | None] = {}
+            for brief in self.listed:
+                if brief.domain not in safe:
+                    safe[brief.domain] = safe_domain(brief.domain)
+                domain = safe[brief.domain]
+                if domain:
+                    groups.setdefault(domain, []).append(brief)
+            self._providers = groups
+        return self._providers
 
     def providers(self) -> list[tuple[Link, int, Img | None]]:
         """Each provider page: link, count of stories, logo; most published first."""
         rows = [
             (
-                Link(self.provider_name(g[0]), self.href(f"providers/{d}/")),
+                Link(self.name_of(g[0].domain, g[0].provider), self.href(f"providers/{d}/")),
                 len(g),
-                self.provider_logo(g[0]),
+                self.logo_of(g[0].domain, images_of(g[0].logos)),
             )
             for d, g in self.by_provider().items()
         ]
@@ -226,13 +261,16 @@ class Index:
 
     def topic_links(self) -> list[tuple[Topic, str, int]]:
         """Each news topic with its page link and count of published records."""
-        counts: dict[str, int] = {}
-        for entry in self.listed:
-            for name in set(entry.record.topics):
-                counts[name] = counts.get(name, 0) + 1
+        counts = Counter(chain.from_iterable(set(b.topics) for b in self.listed))
         return [
             (t, self.topic_hrefs[t.name], counts.get(t.name, 0)) for t in news_topics(self.taxonomy)
         ]
+
+
+def safe_domain(domain: str) -> str | None:
+    """``domain`` lower-cased if it is safe as a URL segment, else None."""
+    domain = domain.strip().lower()
+    return domain if _SAFE_DOMAIN.match(domain) else None
 
 
 def _size(value: int | None) -> int | None:
@@ -287,10 +325,12 @@ def related_of(entry: Entry, index: Index) -> list[RelatedView]:
     return views
 
 
-def _internal(entry: Entry, index: Index) -> RelatedView:
-    href = index.href(index.article_path(entry))
-    title = clean(entry.record.title) or "Untitled"
-    return RelatedView(title, href, index.provider_name(entry), entry.record.published, True)
+def _internal(brief: Brief, index: Index) -> RelatedView:
+    href = index.href(brief.page_dir)
+    title = clean(brief.title) or "Untitled"
+    return RelatedView(
+        title, href, index.name_of(brief.domain, brief.provider), brief.published, True
+    )
 
 
 def article_json_ld(entry: Entry, card: Card, url: str, site: SiteSettings) -> str:

@@ -1,0 +1,254 @@
+"""The hub's records as the publishers see them: one light summary each, ordered and paged.
+
+A 100,000-record hub cannot be parsed on every build (0.1 ms a file), so every decision that
+needs all records (order, lists, page boundaries, clusters, related links, providers, topic
+counts) reads a :class:`Brief`: a plain tuple that a build state keeps between builds. The
+full :class:`~everyday.publish.entries.Entry` is loaded only for what is rendered, through
+:meth:`Catalog.entry`.
+
+Paging (``[publish] paging``): ``seed`` cuts pages from the newest record, as the seed's API
+does, so page 1 is the newest and one new record shifts every page. ``stable`` cuts them from
+the oldest record, so page N keeps its records forever and a new record changes only the
+newest page and the index (which shows the newest page, plus the one before it while the
+newest is not full, so it never holds fewer than ``page_size`` records).
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from sys import intern
+
+from everyday.models import Image
+from everyday.records.frontmatter import format_datetime
+
+from .entries import Entry, item_date_slug
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+PAGINGS = ("seed", "stable")
+
+ImageRow = tuple[str, int | None, int | None, bool | None, str | None]
+
+
+_FIELDS = (
+    "path", "version", "stamp", "listed", "title", "topics", "domain", "provider", "logos",
+    "web_url", "heat", "related", "day", "slug", "cached",
+)  # fmt: skip
+
+
+class Brief(tuple):  # type: ignore[type-arg]
+    """What every build needs to know about one record without parsing it.
+
+    A plain tuple underneath (fields by name below), so a stored state turns back into
+    briefs at C speed: ``Brief.of_row(row)``. A brief also serves as the story of a record
+    that stands alone (``lead`` is itself).
+    """
+
+    __slots__ = ()
+    path: str = property(operator.itemgetter(0))  # type: ignore[assignment]
+    version: int = property(operator.itemgetter(1))  # type: ignore[assignment]
+    stamp: int = property(operator.itemgetter(2))  # type: ignore[assignment]
+    listed: bool = property(operator.itemgetter(3))  # type: ignore[assignment]
+    title: str = property(operator.itemgetter(4))  # type: ignore[assignment]
+    topics: tuple[str, ...] = property(operator.itemgetter(5))  # type: ignore[assignment]
+    domain: str = property(operator.itemgetter(6))  # type: ignore[assignment]
+    provider: str = property(operator.itemgetter(7))  # type: ignore[assignment]
+    logos: tuple[ImageRow, ...] = property(operator.itemgetter(8))  # type: ignore[assignment]
+    web_url: str = property(operator.itemgetter(9))  # type: ignore[assignment]
+    heat: int | None = property(operator.itemgetter(10))  # type: ignore[assignment]
+    related: tuple[str, ...] = property(operator.itemgetter(11))  # type: ignore[assignment]
+    day: str = property(operator.itemgetter(12))  # type: ignore[assignment]
+    slug: str = property(operator.itemgetter(13))  # type: ignore[assignment]
+    cached: tuple[str, ...] = property(operator.itemgetter(14))  # type: ignore[assignment]
+
+    @classmethod
+    def make(cls, **fields: object) -> Brief:
+        """A brief from its fields by name (all of :data:`_FIELDS`)."""
+        return cls(tuple(fields[name] for name in _FIELDS))
+
+    @classmethod
+    def of_row(cls, row: tuple[object, ...]) -> Brief:
+        """A brief from a stored row (the tuple of its fields)."""
+        return tuple.__new__(cls, row)
+
+    def __repr__(self) -> str:
+        return f"Brief({self.path!r}, listed={self.listed})"
+
+    @property
+    def lead(self) -> Brief:
+        """As a story: a record without a cluster leads itself."""
+        return self
+
+    @property
+    def members(self) -> tuple[Brief]:
+        """As a story: just this record."""
+        return (self,)
+
+    @property
+    def published(self) -> datetime:
+        """The publication time as an aware UTC datetime."""
+        return EPOCH + self.stamp * _MICRO
+
+    @property
+    def published_text(self) -> str:
+        """``publishedDateTime`` as the API writes it."""
+        return format_datetime(self.published)
+
+    @property
+    def page_dir(self) -> str:
+        """Site-relative folder of the article page: ``YYYY/MM/DD/<slug>/``."""
+        return f"{self.day}/{self.slug}/"
+
+    @property
+    def item_path(self) -> str:
+        """Site-relative per-item JSON: ``api/news/YYYY/MM/DD/<slug>/index.json``."""
+        return f"api/news/{self.day}/{self.slug}/index.json"
+
+
+def stamp_of(moment: datetime) -> int:
+    """Microseconds since 1970 of an aware datetime (exact, unlike ``timestamp()``)."""
+    return (moment - EPOCH) // _MICRO
+
+
+def brief_of(entry: Entry, version: int = 0) -> Brief:
+    """The summary of one record."""
+    r = entry.record
+    day, slug = item_date_slug(entry)
+    # Strings many records share are interned: the stored state then holds them once.
+    return Brief.make(
+        path=entry.path,
+        version=version,
+        stamp=stamp_of(r.published),
+        listed=r.is_published is True,
+        title=r.title,
+        topics=tuple(intern(t) for t in r.topics),
+        domain=intern(r.provider.domain),
+        provider=intern(r.provider.name),
+        logos=tuple(_logo(i) for i in r.provider.images),
+        web_url=r.web_url,
+        heat=r.heat,
+        related=tuple(rel.web_url for rel in r.related or ()),
+        day=intern(f"{day:%Y/%m/%d}"),
+        slug=slug,
+        cached=tuple(i.url for i in r.images if i.is_cached),
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _logo_row(row: ImageRow) -> ImageRow:
+    return tuple(intern(v) if isinstance(v, str) else v for v in row)  # type: ignore[return-value]
+
+
+def _logo(image: Image) -> ImageRow:
+    return _logo_row(image_row(image))
+
+
+def image_row(image: Image) -> ImageRow:
+    """An image as a plain tuple (build states are stored with :mod:`marshal`)."""
+    return (image.url, image.width, image.height, image.is_cached, image.title)
+
+
+def images_of(rows: Iterable[ImageRow]) -> tuple[Image, ...]:
+    """Images back from :func:`image_row` tuples."""
+    return tuple(Image(*row) for row in rows)
+
+
+_PATH = operator.itemgetter(0)
+_STAMP = operator.itemgetter(2)
+
+
+@dataclass
+class Catalog:
+    """Every record of the hub as briefs, in API order, with their full entries on demand."""
+
+    briefs: dict[str, Brief]
+    loader: Callable[[str], Entry]
+    listed: list[Brief] = field(default_factory=list)  # published, newest first
+    unique: list[Brief] = field(default_factory=list)  # listed, one per page path
+    winners: dict[tuple[str, str], Brief] = field(default_factory=dict)
+    twins: dict[tuple[str, str], list[Brief]] = field(default_factory=dict)  # the losers
+    _topics: dict[str, list[Brief]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        # Newest first, then by path (two C-keyed stable sorts: no Python call per record).
+        self.listed = sorted((b for b in self.briefs.values() if b.listed), key=_PATH)
+        self.listed.sort(key=_STAMP, reverse=True)
+        for brief in self.listed:  # the newest record takes a (day, slug) page path
+            key = (brief.day, brief.slug)
+            if self.winners.setdefault(key, brief) is not brief:
+                self.twins.setdefault(key, []).append(brief)
+        self.unique = [b for b in self.listed if self.winners[(b.day, b.slug)] is b]
+
+    @classmethod
+    def of_entries(cls, entries: Iterable[Entry]) -> Catalog:
+        """A catalog of entries already in memory (tests, the live API, the newsletter)."""
+        by_path = {e.path: e for e in entries}
+        return cls({p: brief_of(e) for p, e in by_path.items()}, by_path.__getitem__)
+
+    def topic(self, name: str, *, unique: bool = False) -> list[Brief]:
+        """The listed (or ``unique``) briefs carrying topic ``name``, newest first."""
+        if not self._topics:
+            winners = {b.path for b in self.unique}
+            for brief in self.listed:
+                for topic in set(brief.topics):
+                    self._topics.setdefault(topic, []).append(brief)
+                    if brief.path in winners:
+                        self._topics.setdefault("\x00" + topic, []).append(brief)
+            self._topics[""] = []
+        return self._topics.get("\x00" + name if unique else name, [])
+
+    def entry(self, path: str) -> Entry:
+        """The full record of ``path`` (parsed on first use when read from disk)."""
+        return self.loader(path)
+
+
+# --------------------------------------------------------------------------- paging
+
+
+@dataclass(frozen=True)
+class PageSlice:
+    """One page of a list: ``items[start:stop]`` (newest first), its number and neighbours."""
+
+    number: int
+    start: int
+    stop: int
+    older: int | None  # the page a reader goes to next (the envelope's ``nextPage``)
+    newer: int | None
+
+
+def paginate(count: int, size: int, paging: str = "seed") -> tuple[list[PageSlice], PageSlice]:
+    """The numbered pages of a list of ``count`` items and its index (front) page.
+
+    ``seed``: page 1 is the newest ``size`` items and is the index. ``stable``: page 1 holds
+    the oldest ``size`` items, page M (the last) the newest 1..size; the index holds page M
+    and, when M is not full, page M-1 too.
+    """
+    size = max(1, size)
+    total = max(1, -(-count // size))
+    if paging != "stable":
+        pages = [
+            PageSlice(
+                n, (n - 1) * size, min(n * size, count), n + 1 if n < total else None, n - 1 or None
+            )
+            for n in range(1, total + 1)
+        ]
+        return pages, pages[0]
+    pages = [
+        PageSlice(
+            n,
+            max(0, count - n * size),
+            max(0, count - (n - 1) * size),
+            n - 1 or None,
+            n + 1 if n < total else None,
+        )
+        for n in range(1, total + 1)
+    ]
+    newest = pages[-1]
+    if total == 1 or newest.stop - newest.start == size:
+        return pages, newest
+    second = pages[-2]
+    return pages, PageSlice(total, 0, second.stop, second.older, None)

@@ -1,0 +1,277 @@
+"""What the previous build wrote: site-relative path -> size and SHA-256 of the bytes.
+
+The manifest lets an unchanged file be recognised without reading it back and tells which
+files a build produced, so that those no longer produced are removed. Two stores:
+
+- :class:`JsonManifest`: ``.everyday-build.json`` in the site folder, read and rewritten
+  whole. Simple, and fine for a few thousand files.
+- :class:`DbManifest`: an SQLite file outside the site folder (the hub's ``.everyday/``),
+  read one path at a time and updated by difference, so a build that changes 40 files of
+  200,000 does 40 row updates instead of rewriting a 30 MB JSON file. It also keeps the
+  build's state blobs (:meth:`DbManifest.meta`) in the same transaction as the file rows.
+  The site folder then holds only a small token (``{"build": "<id>"}``) naming the build
+  the database describes; a deleted or restored folder no longer matches, and the database
+  is then trusted for nothing (files are compared on disk instead).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import secrets
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path, PurePosixPath
+
+from everyday.errors import PublishError, RecordError
+from everyday.records.files import atomic_write
+
+log = logging.getLogger(__name__)
+
+Row = tuple[int, str]  # size, sha256 hex
+PENDING = "pending"
+
+
+def check_relative(path: str) -> str:
+    """Return ``path`` if it is a plain site-relative POSIX path, else raise PublishError."""
+    parts = PurePosixPath(path).parts
+    if (
+        not path
+        or path.startswith("/")
+        or "\\" in path
+        or "\x00" in path
+        or any(p in {"", ".", ".."} for p in parts)
+        or path != "/".join(parts)
+    ):
+        raise PublishError(f"{path!r}: not a safe site-relative path")
+    return path
+
+
+def _paths_of(data: object) -> dict[str, Row]:
+    """Entries of a JSON manifest; anything odd or unsafe is ignored."""
+    known: dict[str, Row] = {}
+    if isinstance(data, dict):
+        for path, value in data.items():
+            if isinstance(value, list) and len(value) == 2:
+                with contextlib.suppress(PublishError, TypeError, ValueError):
+                    known[check_relative(path)] = (int(value[0]), str(value[1]))
+    return known
+
+
+def _read_json(path: Path) -> object:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        log.warning("build manifest unreadable, comparing on disk path=%s error=%s", path, e)
+        return None
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, text)
+    except (OSError, RecordError) as e:
+        raise PublishError(f"{path}: cannot write: {e}") from e
+
+
+class JsonManifest:
+    """The whole manifest as one JSON file in the site folder."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows = _paths_of(_read_json(path))
+
+    def get(self, path: str) -> Row | None:
+        """The previous build's row of ``path``."""
+        return self.rows.get(path)
+
+    def all_paths(self) -> set[str]:
+        """Every path the previous build produced."""
+        return set(self.rows)
+
+    def count(self) -> int:
+        """How many files the previous build produced."""
+        return len(self.rows)
+
+    def meta(self, key: str) -> bytes | None:
+        """JSON manifests keep no build state."""
+        return None
+
+    def preload(self) -> None:
+        """Already in memory."""
+
+    def mark_pending(self) -> None:
+        """Nothing to do: the JSON manifest is rewritten whole at the end."""
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+    def reader(self) -> Callable[[], set[str]]:
+        """A function listing the manifest's paths later."""
+        rows = self.rows
+        return lambda: set(rows)
+
+    def save(
+        self, changed: Mapping[str, Row], removed: Iterable[str], meta: Mapping[str, bytes]
+    ) -> None:
+        """Write the manifest with ``changed`` rows updated and ``removed`` paths dropped."""
+        removed = [p for p in removed if p in self.rows]
+        if not changed and not removed and self.path.is_file():
+            return  # nothing changed: keep the file (and its mtime)
+        self.rows.update(changed)
+        for path in removed:
+            self.rows.pop(path, None)
+        body = json.dumps({p: list(v) for p, v in sorted(self.rows.items())}, indent=0)
+        _write(self.path, body + "\n")
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY, size INTEGER NOT NULL, digest TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+"""
+
+
+def _open(database: Path) -> sqlite3.Connection:
+    """Open (or create) the database; a damaged file is replaced: it can be rebuilt."""
+    for attempt in (1, 2):
+        try:
+            database.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(database, isolation_level=None)
+            try:
+                # Rebuildable data: no fsync; a torn file fails here and is started afresh.
+                conn.execute("PRAGMA journal_mode=MEMORY")
+                conn.execute("PRAGMA synchronous=OFF")
+                conn.executescript(_SCHEMA)
+                conn.execute("SELECT count(*) FROM meta").fetchone()
+            except sqlite3.DatabaseError:
+                conn.close()
+                raise
+            return conn
+        except sqlite3.DatabaseError as e:
+            if attempt == 2:
+                raise PublishError(f"{database}: cannot open the build manifest: {e}") from e
+            log.warning("build manifest damaged, starting afresh path=%s error=%s", database, e)
+            database.unlink(missing_ok=True)
+        except (OSError, sqlite3.Error) as e:
+            raise PublishError(f"{database}: cannot open the build manifest: {e}") from e
+    raise AssertionError("unreachable")
+
+
+class DbManifest:
+    """The manifest in an SQLite file, tied to the site folder by a token file."""
+
+    def __init__(self, database: Path, token: Path) -> None:
+        self.database = database
+        self.token = token
+        self.conn = _open(database)
+        self.build = self._meta_text("build")
+        self.legacy: dict[str, Row] = {}
+        data = _read_json(token)
+        mine = isinstance(data, dict) and data.get("build") == self.build and self.build
+        if not mine:
+            # A folder deleted, restored, built by another tool or by an older everyday:
+            # trust none of the database, but adopt a legacy JSON manifest's rows.
+            self.legacy = _paths_of(data) if isinstance(data, dict) else {}
+            self._reset()
+        self._pending = False
+        self._rows: dict[str, Row] | None = None
+
+    def preload(self) -> None:
+        """Read every row at once (a full build looks most of them up)."""
+        rows = self.conn.execute("SELECT path, size, digest FROM files")
+        self._rows = {str(p): (int(s), str(d)) for p, s, d in rows}
+
+    def _meta_text(self, key: str) -> str:
+        raw = self.meta(key)
+        return raw.decode("ascii", "replace") if raw else ""
+
+    def _reset(self) -> None:
+        with self.conn:
+            self.conn.execute("BEGIN")
+            self.conn.execute("DELETE FROM files")
+            self.conn.execute("DELETE FROM meta")
+            self.conn.executemany(
+                "INSERT INTO files VALUES (?, ?, ?)",
+                ((p, s, d) for p, (s, d) in self.legacy.items()),
+            )
+        self.build = ""
+
+    def get(self, path: str) -> Row | None:
+        """The previous build's row of ``path``."""
+        if self._rows is not None:
+            return self._rows.get(path)
+        row = self.conn.execute("SELECT size, digest FROM files WHERE path = ?", (path,)).fetchone()
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    def all_paths(self) -> set[str]:
+        """Every path the previous build produced."""
+        if self._rows is not None:
+            return set(self._rows)
+        return {str(r[0]) for r in self.conn.execute("SELECT path FROM files")}
+
+    def count(self) -> int:
+        """How many files the previous build produced."""
+        if self._rows is not None:
+            return len(self._rows)
+        return int(self.conn.execute("SELECT count(*) FROM files").fetchone()[0])
+
+    def meta(self, key: str) -> bytes | None:
+        """A state blob saved by the previous build (None after a reset)."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def mark_pending(self) -> None:
+        """Before the first file changes: a crash from here on must not leave a valid token."""
+        if not self._pending:
+            self._pending = True
+            _write(self.token, json.dumps({"build": PENDING}) + "\n")
+
+    def save(
+        self, changed: Mapping[str, Row], removed: Iterable[str], meta: Mapping[str, bytes]
+    ) -> None:
+        """Apply the differences, store ``meta``, then name the new build in the token."""
+        build = secrets.token_hex(8) if (self._pending or not self.build) else self.build
+        try:
+            with self.conn:
+                self.conn.execute("BEGIN")
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO files VALUES (?, ?, ?)",
+                    ((p, s, d) for p, (s, d) in changed.items()),
+                )
+                self.conn.executemany("DELETE FROM files WHERE path = ?", ((p,) for p in removed))
+                items = {**meta, "build": build.encode("ascii")}
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO meta VALUES (?, ?)", list(items.items())
+                )
+        except sqlite3.Error as e:
+            raise PublishError(f"cannot save the build manifest: {e}") from e
+        if build != self.build or self._pending:
+            _write(self.token, json.dumps({"build": build}) + "\n")
+        self.build = build
+        self._pending = False
+        if self._rows is not None:
+            self._rows.update(changed)
+            for path in removed:
+                self._rows.pop(path, None)
+
+    def close(self) -> None:
+        """Close the database."""
+        self.conn.close()
+
+    def reader(self) -> Callable[[], set[str]]:
+        """A function listing the manifest's paths later, on its own connection."""
+        database = self.database
+
+        def paths() -> set[str]:
+            conn = sqlite3.connect(database)
+            try:
+                return {str(r[0]) for r in conn.execute("SELECT path FROM files")}
+            finally:
+                conn.close()
+
+        return paths

@@ -1,0 +1,113 @@
+"""Render big batches of independent pages on every CPU (article pages, per-item JSON).
+
+A from-scratch build of a big hub spends most of its time rendering one page per record.
+Those pages depend only on the catalog the build already holds, so the batch is split
+over forked worker processes (copy-on-write: nothing is pickled on the way in). Each worker
+writes its files through its copy of the :class:`~.output.Output` and sends back the rows
+of what it wrote (and, optionally, the texts it encoded, so the lists need not encode them
+again); the parent merges them. Small batches (incremental builds), platforms without
+``fork`` and processes running other threads (forking those is unsafe) stay sequential.
+"""
+
+from __future__ import annotations
+
+import logging
+import marshal
+import os
+import threading
+from collections.abc import Callable, MutableMapping, Sequence
+from typing import Any, TypeVar
+
+from everyday.errors import PublishError
+
+from .output import Output
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+MIN_BATCH = 1500  # below this, forking costs more than it saves
+MAX_WORKERS = 4
+
+
+def workers_for(count: int) -> int:
+    """How many processes to use for ``count`` pages (1 = do it here)."""
+    if count < MIN_BATCH or not hasattr(os, "fork") or threading.active_count() > 1:
+        return 1
+    return max(1, min(MAX_WORKERS, os.cpu_count() or 1, count // (MIN_BATCH // 2)))
+
+
+def render_all(
+    out: Output,
+    items: Sequence[T],
+    render: Callable[[T], None],
+    memo: MutableMapping[str, str] | None = None,
+) -> None:
+    """Call ``render(item)`` for every item, on several processes for big batches.
+
+    ``memo`` is a cache ``render`` fills (path -> text); entries made in workers are
+    copied back.
+    """
+    count = workers_for(len(items))
+    if count == 1:
+        for item in items:
+            render(item)
+        return
+    out.manifest.mark_pending()  # before forking: every process may change files
+    children = [_fork(out, items[n::count], render, memo) for n in range(1, count)]
+    for item in items[0::count]:
+        render(item)
+    for pid, fd in children:
+        with os.fdopen(fd, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        _merge(out, memo, data, status)
+    log.debug("rendered in parallel pages=%d workers=%d", len(items), count)
+
+
+def _fork(
+    out: Output, shard: Sequence[T], render: Callable[[T], None], memo: Any
+) -> tuple[int, int]:
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(write)
+        return pid, read
+    os.close(read)  # the worker: render, report, and leave without running cleanups
+    code = 0
+    try:
+        out.current, out.rows, out.written = {}, {}, set()
+        made: dict[str, str] = {}
+        if memo is not None:
+            before = set(memo)
+            for item in shard:
+                render(item)
+            made = {k: v for k, v in memo.items() if k not in before}
+        else:
+            for item in shard:
+                render(item)
+        payload = marshal.dumps((out.current, out.rows, sorted(out.written), made, ""))
+    except BaseException as e:  # reported to the parent, which raises
+        payload = marshal.dumps(({}, {}, [], {}, f"{type(e).__name__}: {e}"))
+        code = 1
+    try:
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(payload)
+    finally:
+        os._exit(code)
+
+
+def _merge(out: Output, memo: Any, data: bytes, status: int) -> None:
+    try:
+        current, rows, written, made, error = marshal.loads(data)
+    except (EOFError, ValueError, TypeError) as e:
+        raise PublishError(f"a render worker died (status {status})") from e
+    if error:
+        raise PublishError(f"a render worker failed: {error}")
+    twice = set(current) & set(out.current)
+    if twice:
+        raise PublishError(f"{sorted(twice)[0]}: produced twice in one build")
+    out.current.update(current)
+    out.rows.update(rows)
+    out.written.update(written)
+    if memo is not None:
+        memo.update(made)

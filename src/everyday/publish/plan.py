@@ -1,0 +1,139 @@
+"""What a build renders: everything (a full build), or only what one pass of changes touched.
+
+A full build renders every file and lets :class:`~everyday.publish.output.Output` skip the
+unchanged bytes. An incremental build knows which records changed since the previous build
+(:mod:`everyday.publish.cache`) and derives, without parsing the other records:
+
+- ``records``: records whose own content changed (added, edited, removed): their per-item
+  JSON, the API pages and feeds that list them, their search rows;
+- ``cards``: records whose card changed (their content, their story's number of sources or
+  their cached image): the site list pages that show them;
+- ``articles``: article pages to render (their card, a story member or a related article
+  that is ours changed).
+
+Pages are compared by *unit keys*: a page's number, neighbours and the paths it lists. A
+page whose key equals the previous build's and lists no changed record is not rendered;
+its file stays as it is, bytes and mtime.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+
+from .catalog import Brief, Catalog
+
+Key = object  # a tuple of str/int/None: stored with marshal between builds
+
+
+@dataclass
+class Plan:
+    """What to render; a default Plan renders everything."""
+
+    full: bool = True
+    records: frozenset[str] = frozenset()
+    cards: frozenset[str] = frozenset()
+    articles: frozenset[str] = frozenset()
+    previous: Mapping[str, Key] = field(default_factory=dict)
+    keys: dict[str, Key] = field(default_factory=dict)
+    search_rows: dict[str, int] = field(default_factory=dict)  # path -> bytes of its row
+
+    def wants(
+        self,
+        unit: str,
+        key: Key,
+        members: Iterable[str] = (),
+        dirty: AbstractSet[str] = frozenset(),
+    ) -> bool:
+        """Record ``unit``'s key; True if it must be rendered (new key or a dirty member)."""
+        self.keys[unit] = key
+        if self.full or self.previous.get(unit) != key:
+            return True
+        return not dirty.isdisjoint(members)
+
+    def chosen(self, briefs: Iterable[Brief], dirty: Collection[str]) -> Iterable[Brief]:
+        """``briefs`` to render: all of them in a full build, else those in ``dirty``."""
+        return briefs if self.full else (b for b in briefs if b.path in dirty)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What differs from the previous build (see :func:`plan_changes`)."""
+
+    old: Mapping[str, Brief]  # the previous build's briefs
+    records: Collection[str]  # record paths whose bytes changed (added, edited, removed)
+    clusters_before: Mapping[str, str] = field(default_factory=dict)
+    clusters: Mapping[str, str] = field(default_factory=dict)
+    local_before: Mapping[str, str] = field(default_factory=dict)
+    local: Mapping[str, str] = field(default_factory=dict)
+
+
+def plan_changes(
+    catalog: Catalog, changes: Changes, previous: Mapping[str, Key], search_rows: dict[str, int]
+) -> tuple[Plan, set[str]]:
+    """The plan of an incremental build, and the per-record files it must remove.
+
+    Reads only the briefs of changed records, except for three scans of all briefs that
+    run when needed: cluster members when a story changed, records showing a cached image
+    that appeared or went, records whose related list names a changed record's URL.
+    """
+    drops: set[str] = set()
+    dirty = set(changes.records)
+    for day, slug in _page_keys(changes.records, changes.old, catalog.briefs):
+        winner = catalog.winners.get((day, slug))
+        if winner is None:  # nobody owns these paths any more
+            drops.update((f"api/news/{day}/{slug}/index.json", f"{day}/{slug}/index.html"))
+        else:  # the owner may be another record than before (a twin of the changed one)
+            dirty.add(winner.path)
+        # A twin that lost (or won) the paths leaves (or joins) the site's lists and links.
+        dirty.update(b.path for b in catalog.twins.get((day, slug), ()))
+    cards = dirty | _story_members(dirty, changes.clusters_before, changes.clusters)
+    before, now = changes.local_before, changes.local
+    if before != now:
+        urls = {u for u in before.keys() | now.keys() if before.get(u) != now.get(u)}
+        cards |= {b.path for b in catalog.unique if not urls.isdisjoint(b.cached)}
+    articles = set(cards)
+    pages = {b.web_url for b in _versions(dirty, changes.old, catalog.briefs) if b.web_url}
+    if pages:
+        articles |= {
+            b.path for b in catalog.unique if b.related and not pages.isdisjoint(b.related)
+        }
+    plan = Plan(
+        full=False,
+        records=frozenset(dirty),
+        cards=frozenset(cards),
+        articles=frozenset(articles),
+        previous=previous,
+        search_rows=search_rows,
+    )
+    return plan, drops
+
+
+def _versions(
+    paths: Iterable[str], old: Mapping[str, Brief], new: Mapping[str, Brief]
+) -> Iterable[Brief]:
+    """The previous and the current brief of each path, where there is one."""
+    for path in paths:
+        for brief in (old.get(path), new.get(path)):
+            if brief is not None:
+                yield brief
+
+
+def _page_keys(
+    paths: Iterable[str], old: Mapping[str, Brief], new: Mapping[str, Brief]
+) -> set[tuple[str, str]]:
+    return {(b.day, b.slug) for b in _versions(paths, old, new)}
+
+
+def _story_members(dirty: set[str], before: Mapping[str, str], now: Mapping[str, str]) -> set[str]:
+    """Records whose story changed: moved between clusters, or share one with a change."""
+    moved = (
+        set()
+        if before == now
+        else {p for p in before.keys() | now.keys() if before.get(p) != now.get(p)}
+    )
+    ids = {c for p in moved | dirty for c in (before.get(p), now.get(p)) if c is not None}
+    if not ids:
+        return moved
+    return moved | {p for p, c in now.items() if c in ids}

@@ -1,0 +1,356 @@
+"""Incremental ``everyday build``: after any change, the site equals a build from scratch.
+
+Each scenario changes a hub (new, old-dated, edited, deleted, unpublished records, twins on
+one page path, story clusters, related links, cached images, broken files), rebuilds the
+site folder incrementally, and compares it byte for byte with a fresh full build of the
+same hub; both paging modes. Speed is measured in ``bench/bench_build.py``, not here.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from build_samples import (
+    cache_images,
+    clusters_of,
+    fill,
+    make_hub,
+    make_record,
+    record_path,
+    write_records,
+)
+from everyday.build import build_hub
+from everyday.errors import ConfigError
+from everyday.publish import Output
+from everyday.publish.quickread import quick_record
+from everyday.publish.sitemaps import SitemapUrl, urlset
+from everyday.publish.urlsets import urlset_bytes
+from everyday.records.frontmatter import format_record, parse_record
+from everyday.settings import Settings, with_overrides
+from everyday.taxonomy import Taxonomy
+
+NOW = datetime(2023, 1, 3, tzinfo=UTC)
+TOKEN = ".everyday-build.json"
+COUNT = 72
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in root.rglob("*")
+        if p.is_file() and p.name != TOKEN
+    }
+
+
+def mtimes(root: Path) -> dict[str, int]:
+    return {
+        p.relative_to(root).as_posix(): p.stat().st_mtime_ns
+        for p in root.rglob("*")
+        if p.is_file() and p.name != TOKEN
+    }
+
+
+class Hub:
+    """A generated hub, its incrementally built site, and a from-scratch reference."""
+
+    def __init__(self, root: Path, paging: str) -> None:
+        self.settings, self.taxonomy = make_hub(root / "hub", page_size=4, paging=paging)
+        self.records = fill(self.settings, self.taxonomy, COUNT)
+        cache_images(self.settings, self.records[:40])
+        self.clusters = clusters_of(self.records)
+        self.site = root / "hub" / "_site"
+        self.reference = root / "reference"
+
+    @property
+    def news(self) -> Path:
+        return self.settings.hub_dir / "_news"
+
+    def build(self, **options: object):  # type: ignore[no-untyped-def]
+        report, problems = build_hub(
+            self.settings, self.taxonomy, NOW, clusters=self.clusters, **options
+        )
+        return report, problems
+
+    def check(self) -> None:
+        """The incremental site equals a full build into an empty folder."""
+        shutil.rmtree(self.reference, ignore_errors=True)
+        build_hub(self.settings, self.taxonomy, NOW, clusters=self.clusters, out_dir=self.reference)
+        ours, fresh = tree(self.site), tree(self.reference)
+        assert sorted(set(ours) ^ set(fresh)) == []
+        assert [p for p in fresh if ours[p] != fresh[p]] == []
+
+    def rewrite(self, index: int, record: object) -> None:
+        """Replace record ``index`` in place (same file name, new content)."""
+        path = self.news / record_path(self.records[index])
+        path.write_text(format_record(record), encoding="utf-8")  # type: ignore[arg-type]
+
+
+@pytest.fixture(params=["seed", "stable"])
+def hub(request: pytest.FixtureRequest, tmp_path: Path) -> Hub:
+    hub = Hub(tmp_path, request.param)
+    hub.build()
+    return hub
+
+
+def test_no_change_writes_nothing_and_keeps_mtimes(hub: Hub) -> None:
+    before = mtimes(hub.site)
+    report, _ = hub.build()
+    assert report.written == frozenset() and report.removed == frozenset()
+    assert mtimes(hub.site) == before
+    hub.check()
+
+
+def test_new_newest_record(hub: Hub) -> None:
+    before = mtimes(hub.site)
+    new = make_record(COUNT + 1, hub.taxonomy, is_published=True)
+    write_records(hub.settings, [new])
+    report, _ = hub.build()
+    hub.check()
+    after = mtimes(hub.site)
+    assert [p for p in before if p not in report.written and after[p] != before[p]] == []
+    name = record_path(new)
+    assert f"{name[:10].replace('-', '/')}/{name[11:-3]}/index.html" in report.written
+
+
+def test_new_record_in_stable_paging_touches_only_the_newest_pages(tmp_path: Path) -> None:
+    hub = Hub(tmp_path, "stable")
+    hub.build()
+    write_records(hub.settings, [make_record(COUNT + 1, hub.taxonomy, is_published=True)])
+    report, _ = hub.build()
+    hub.check()
+    # News and story lists: the newest page of each list the record is on (hub, two topics,
+    # its provider; API and site). api/topics and api/providers show counts, so they change.
+    pages = {
+        p
+        for p in report.written
+        if "/page/" in p and not p.startswith(("api/providers", "api/topics"))
+    }
+    assert len(pages) <= 8, sorted(pages)
+    assert len(report.written) < 60, sorted(report.written)
+
+
+def test_seed_paging_shifts_every_page(tmp_path: Path) -> None:
+    hub = Hub(tmp_path, "seed")
+    hub.build()
+    write_records(hub.settings, [make_record(COUNT + 1, hub.taxonomy, is_published=True)])
+    report, _ = hub.build()
+    assert "api/news/page/15/index.json" in report.written  # the seed's layout: all shift
+
+
+def test_old_dated_record_edit_and_delete(hub: Hub) -> None:
+    write_records(hub.settings, [make_record(7, hub.taxonomy, title="An old story found late")])
+    hub.build()
+    hub.check()
+    hub.rewrite(20, replace(hub.records[20], title="A corrected title", heat=99))
+    hub.build()
+    hub.check()
+    (hub.news / record_path(hub.records[33])).unlink()
+    report, _ = hub.build()
+    hub.check()
+    assert report.removed
+
+
+def test_unpublish_and_republish(hub: Hub) -> None:
+    hub.rewrite(41, replace(hub.records[41], is_published=False))
+    report, _ = hub.build()
+    hub.check()
+    assert any(p.endswith("index.html") for p in report.removed)
+    hub.rewrite(41, hub.records[41])
+    hub.build()
+    hub.check()
+
+
+def test_twin_records_on_one_page_path(hub: Hub) -> None:
+    """A file name Jekyll cannot use falls back to date + title slug, colliding with a twin."""
+    twin = hub.records[50]
+    odd = hub.news / f"{twin.published:%Y-%m-%d}-Not_A_Slug.md"
+    odd.write_text(format_record(replace(twin, web_url="https://twin.example/x")), "utf-8")
+    hub.build()
+    hub.check()
+    (hub.news / record_path(twin)).unlink()  # the twin now owns the page path alone
+    hub.build()
+    hub.check()
+
+
+def test_clusters_related_and_cached_images(hub: Hub) -> None:
+    paths = [f"_news/{record_path(r)}" for r in hub.records]
+    hub.clusters = {**hub.clusters, paths[60]: "big", paths[61]: "big", paths[66]: "big"}
+    hub.build()
+    hub.check()
+    assert hub.records[70].related  # a record arrives whose URL record 70 lists as related
+    related_to = hub.records[70].related[0].web_url
+    number = int(related_to.rsplit("/", 1)[1]) + 1000
+    arrival = make_record(number, hub.taxonomy, web_url=related_to, is_published=True)
+    write_records(hub.settings, [arrival])
+    report, _ = hub.build()
+    hub.check()
+    name = record_path(hub.records[70])  # YYYY-MM-DD-slug.md: its page now links ours
+    assert f"{name[:10].replace('-', '/')}/{name[11:-3]}/index.html" in report.written
+    cache_images(hub.settings, hub.records[40:80])
+    hub.build()
+    hub.check()
+
+
+def test_provider_pages_go_when_their_last_record_goes(hub: Hub) -> None:
+    lonely = make_record(COUNT + 5, hub.taxonomy, is_published=True)
+    lonely = replace(lonely, provider=replace(lonely.provider, domain="lonely.example"))
+    write_records(hub.settings, [lonely])
+    hub.build()
+    assert (hub.site / "providers/lonely.example/index.html").is_file()
+    (hub.news / record_path(lonely)).unlink()
+    hub.build()
+    hub.check()
+    assert not (hub.site / "providers/lonely.example").exists()
+
+
+def test_broken_record_is_reported_every_build_until_fixed(hub: Hub) -> None:
+    broken = hub.news / "2023-01-01-broken.md"
+    broken.write_text("---\ntitle: [\n---\n", encoding="utf-8")
+    for _ in range(2):
+        _, problems = hub.build()
+        assert len(problems) == 1 and "2023-01-01-broken.md" in problems[0]
+    broken.write_text(format_record(make_record(3000, hub.taxonomy)), encoding="utf-8")
+    _, problems = hub.build()
+    assert problems == []
+    hub.check()
+
+
+def test_deleted_site_folder_is_rebuilt_whole(hub: Hub) -> None:
+    shutil.rmtree(hub.site)
+    report, _ = hub.build()
+    assert "index.html" in report.written
+    hub.check()
+
+
+def test_settings_change_rebuilds_everything(hub: Hub) -> None:
+    hub.settings = with_overrides(hub.settings, "site", title="Renamed Every Day")
+    report, _ = hub.build()
+    assert "index.html" in report.written and len(report.written) > COUNT
+    hub.check()
+
+
+def test_full_flag_renders_all_but_rewrites_nothing(hub: Hub) -> None:
+    before = mtimes(hub.site)
+    report, _ = hub.build(full=True)
+    assert report.written == frozenset()
+    assert mtimes(hub.site) == before
+
+
+def test_unknown_paging_is_a_config_error(hub: Hub) -> None:
+    bad: Settings = with_overrides(hub.settings, "publish", paging="sideways")
+    with pytest.raises(ConfigError):
+        build_hub(bad, hub.taxonomy, NOW)
+
+
+def test_taxonomy_change_rebuilds_everything(hub: Hub) -> None:
+    topic = hub.taxonomy.topics[3]
+    changed = replace(topic, description="A new description.")
+    hub.taxonomy = Taxonomy(
+        topics=tuple(changed if t is topic else t for t in hub.taxonomy.topics),
+        organizations=hub.taxonomy.organizations,
+        root=hub.taxonomy.root,
+    )
+    report, _ = hub.build()
+    assert f"topics/{topic.id}/index.html" in report.written
+    hub.check()
+
+
+def test_news_sitemap_follows_now(hub: Hub) -> None:
+    report, _ = build_hub(
+        hub.settings, hub.taxonomy, NOW + timedelta(days=30), clusters=hub.clusters
+    )
+    assert "news-sitemap.xml" in report.written
+
+
+# --------------------------------------------------------------------------- quick reader
+
+
+def test_quick_reader_agrees_with_the_yaml_parser(tmp_path: Path) -> None:
+    _, taxonomy = make_hub(tmp_path / "hub")
+    for n in range(1, 60):
+        text = format_record(make_record(n, taxonomy))
+        quick = quick_record(text)
+        assert quick is not None and quick == parse_record(text)
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda t: t.replace("quality: ", 'quality: "', 1).replace("\nheat", '"\nheat', 1),
+        lambda t: t.replace("published: true", "published: yes"),
+        lambda t: t.replace("category: news", "category: news\nlegacyKey: 1"),
+        lambda t: t.replace("\n---\n", "\n---\nbody text\n"),
+        lambda t: t.replace("  - ", "    - ", 1),
+        lambda t: "\ufeff" + t,
+    ],
+)
+def test_quick_reader_leaves_anything_unusual_to_the_yaml_parser(tmp_path: Path, edit) -> None:  # type: ignore[no-untyped-def]
+    _, taxonomy = make_hub(tmp_path / "hub")
+    assert quick_record(edit(format_record(make_record(4, taxonomy)))) is None
+
+
+@pytest.mark.corpus
+def test_quick_reader_on_real_records(corpus: Path) -> None:
+    files = sorted(corpus.glob("*/_news/*.md"))
+    accepted = 0
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        quick = quick_record(text)
+        if quick is not None:
+            accepted += 1
+            assert quick == parse_record(text), path
+    assert accepted > len(files) * 0.9
+
+
+# --------------------------------------------------------------------------- sitemap, output
+
+
+def test_fast_urlset_bytes_equal_lxml() -> None:
+    when = datetime(2024, 5, 6, 7, 8, 9, 120000, tzinfo=UTC)
+    pages = [
+        ("https://hub.example/a?b=1&c=<x>\"'\r\t\nü\x07", when),
+        ("https://hub.example/", None),
+        ("https://hub.example/z/", datetime(2024, 1, 1, tzinfo=UTC)),
+    ]
+    assert urlset_bytes(pages) == urlset([SitemapUrl(loc, m) for loc, m in pages])
+    assert urlset_bytes([]) == urlset([])
+
+
+def test_manifest_token_ties_the_database_to_the_folder(tmp_path: Path) -> None:
+    db = tmp_path / "state" / "site.db"
+    out = Output(tmp_path / "site", database=db, sweep=False)
+    out.write("a.json", "1")
+    out.finish({"state": b"x"})
+    assert Output(tmp_path / "site", database=db, sweep=False).meta("state") == b"x"
+    (tmp_path / "site" / TOKEN).write_text('{"build": "someone else"}')
+    again = Output(tmp_path / "site", database=db, sweep=False)
+    assert again.meta("state") is None and not again.is_known("a.json")
+
+
+def test_damaged_manifest_database_is_started_afresh(tmp_path: Path) -> None:
+    db = tmp_path / "site.db"
+    db.write_bytes(b"not a database at all" * 100)
+    out = Output(tmp_path / "site", database=db, sweep=False)
+    assert out.write("a.json", "1") is True
+    out.finish()
+
+
+def test_incremental_output_removes_only_dropped_paths(tmp_path: Path) -> None:
+    db = tmp_path / "site.db"
+    out = Output(tmp_path / "site", database=db)
+    for name in ("a.json", "b.json", "c.json"):
+        out.write(name, name)
+    out.finish()
+    out = Output(tmp_path / "site", database=db, sweep=False)
+    out.write("a.json", "changed")
+    out.drop("b.json")
+    out.drop("a.json")  # produced again: kept
+    report = out.finish()
+    assert report.written == {"a.json"} and report.removed == {"b.json"}
+    assert report.unchanged == {"c.json"}
+    assert sorted(p.name for p in (tmp_path / "site").iterdir()) == [TOKEN, "a.json", "c.json"]
