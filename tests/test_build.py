@@ -15,6 +15,7 @@ from everyday.cli import build as build_cmd  # noqa: F401  (registers the comman
 from everyday.cli import cli
 from everyday.demo.newswire import Newswire
 from everyday.pipeline import run_pass
+from everyday.publish.output import MANIFEST
 from everyday.settings import Settings
 from everyday.taxonomy import load_taxonomy
 
@@ -88,3 +89,31 @@ def test_unreadable_record_is_reported_not_fatal(hub_dir: Path, settings: Settin
     _, problems = build_hub(settings, taxonomy, datetime.now(UTC))
     assert len(problems) == 1 and "2020-01-01-broken.md" in problems[0]
     assert (hub_dir / "_site" / "index.html").is_file()
+
+
+def test_build_full_puts_back_what_a_plain_build_does_not(
+    hub_dir: Path, settings: Settings
+) -> None:
+    collect(hub_dir, settings)
+    site = hub_dir / "_site"
+    runner = CliRunner()
+    assert runner.invoke(cli, ["build", "--hub", str(hub_dir)]).exit_code == 0
+    gone = [site / "index.html", site / "api" / "news" / "index.json"]
+    for path in gone:
+        path.unlink()
+    mtimes = {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file()}
+
+    plain = runner.invoke(cli, ["build", "--hub", str(hub_dir)])
+    assert plain.exit_code == 0, plain.output
+    assert "0 written" in plain.output  # the build state says nothing changed
+    assert not any(path.exists() for path in gone)
+
+    full = runner.invoke(cli, ["build", "--hub", str(hub_dir), "--full"])
+    assert full.exit_code == 0, full.output
+    assert "2 written" in full.output and "0 removed" in full.output
+    assert all(path.is_file() for path in gone)
+    # Every other file was rendered again but kept its bytes, so its mtime too (the
+    # build token is the build's own bookkeeping and changes with every write).
+    after = {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file() and p not in gone}
+    del after[site / MANIFEST], mtimes[site / MANIFEST]
+    assert after == mtimes

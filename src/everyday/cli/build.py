@@ -16,12 +16,23 @@ from .output import console
 from .run import hub_option, resolve_hub
 
 
-def build_and_report(settings: Settings, out_dir: Path | None = None) -> BuildReport:
-    """Build the hub's site and print what changed (shared with ``everyday run``)."""
+def build_and_report(
+    settings: Settings, out_dir: Path | None = None, full: bool = False
+) -> BuildReport:
+    """Build the hub's site and print what changed (shared with ``everyday run``).
+
+    ``full`` ignores the build state and renders every file; unchanged bytes are still
+    not rewritten, so their mtime stays.
+    """
     with open_hub(settings.hub_dir, settings) as hub:
         clusters = hub.store.get_clusters()
         report, problems = build_hub(
-            settings, hub.taxonomy, datetime.now(UTC), clusters=clusters, out_dir=out_dir
+            settings,
+            hub.taxonomy,
+            datetime.now(UTC),
+            clusters=clusters,
+            out_dir=out_dir,
+            full=full,
         )
     for problem in problems:
         console.print(f"[yellow]skipped record:[/] {problem}")
@@ -41,16 +52,23 @@ def build_and_report(settings: Settings, out_dir: Path | None = None) -> BuildRe
     type=click.Path(file_okay=False, path_type=Path),
     help="Write the site here instead of [publish] out_dir (default _site).",
 )
-def build(hub_dir: Path | None, out_dir: Path | None) -> None:
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Ignore the build state and render every file (unchanged bytes keep their mtime).",
+)
+def build(hub_dir: Path | None, out_dir: Path | None, full: bool) -> None:
     """Build the static site: JSON API, web pages, RSS/Atom/JSON feeds and sitemaps.
 
-    Only files whose bytes change are rewritten, so a sync to a static host uploads
-    only the difference.
+    Only what changed since the last build is rendered, and only files whose bytes
+    change are rewritten, so a sync to a static host uploads only the difference.
+    --full renders every file again, so files deleted from the site by hand come back.
 
     \b
     Examples:
         everyday build
         everyday build --out /var/www/ai-hub
+        everyday build --full
     """
     hub_dir = resolve_hub(hub_dir)
-    build_and_report(load_settings(hub_dir), out_dir)
+    build_and_report(load_settings(hub_dir), out_dir, full=full)

@@ -3,6 +3,7 @@
     /api/...        read endpoints (everyday.serve.news), same paths as the static API
     /api/admin/...  write endpoints (everyday.serve.admin), API keys with scope admin
     /healthz        liveness + article count;  /openapi.json, /docs
+    /unsubscribe    the newsletter's one-click unsubscribe (everyday.serve.unsubscribe)
     /               the static site folder (``_site/``) when it has been built
 
 In front of everything, the fast path (:class:`FastPath`) answers public reads already
@@ -34,7 +35,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ..errors import StoreError
 from ..settings import Settings, load_settings
 from ..taxonomy import Taxonomy, load_taxonomy
-from . import admin, news
+from . import admin, news, unsubscribe
 from .openapi import docs_page, openapi_document
 from .responses import JSON, body_response, error_response, etag_matches
 from .state import Body, ServeSettings, ServeState
@@ -224,6 +225,7 @@ def create_app(
     routes: list[BaseRoute] = [
         *news.routes(),
         *admin.routes(),
+        *unsubscribe.routes(),
         Route("/healthz", healthz, methods=["GET", "HEAD"]),
         Route("/openapi.json", openapi_json, methods=["GET", "HEAD"]),
         Route("/docs", _gzip(request_response(docs)), methods=["GET", "HEAD"]),
