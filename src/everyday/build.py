@@ -85,7 +85,7 @@ def build_hub(
     clock.lap("site")
     assets = copy_assets(settings, out, {} if plan.full else state.assets)
     if not plan.full:
-        drops |= set(state.keys) - set(plan.keys)
+        drops |= plan.stale()
     for path in drops:
         out.drop(path)
     saved = BuildState(

@@ -106,9 +106,12 @@ def write_api(
     # Per-item JSON first (on every CPU for a big build): the pages then paste its texts.
     render_all(out, list(plan.chosen(catalog.unique, plan.records)), write_item, items.texts)
     lists = ApiLists(out, plan, site.page_size, paging)
-    lists.write("api/news", catalog.listed, items.text)
+    if not plan.keep("api:api/news", hub=True):
+        lists.write("api/news", catalog.listed, items.text)
     for topic in news_topics(taxonomy):
-        lists.write(f"api/news/{topic.id}", catalog.topic(topic.name), items.text)
+        prefix = f"api/news/{topic.id}"
+        if not plan.keep(f"api:{prefix}", topic=topic.name):
+            lists.write(prefix, catalog.topic(topic.name), items.text)
     for name, rows in (
         ("topics", _topics_rows(catalog.listed, taxonomy, site)),
         ("providers", _provider_rows(catalog.listed, taxonomy, site)),
@@ -118,7 +121,7 @@ def write_api(
             out, f"api/{name}", [dumps(r, VALUE_INDENT) for r in rows], site.page_size
         )
         for number in range(1, total + 1):  # known pages, so that fewer pages drop the rest
-            plan.keys[f"api/{name}/page/{number}/index.json"] = ()
+            plan.keys.setdefault("", {})[f"api/{name}/page/{number}/index.json"] = ()
     log.info("api built published=%d topics=%d", len(catalog.listed), len(news_topics(taxonomy)))
 
 
@@ -154,7 +157,8 @@ class ApiLists:
         for unit, page in [*units, (f"{prefix}/index.json", index)]:
             chunk = members[page.start : page.stop]
             paths = tuple(b.path for b in chunk)
-            if self.plan.wants(unit, (page.number, page.older, paths), paths, dirty):
+            key = (page.number, page.older, paths)
+            if self.plan.wants(unit, key, paths, dirty, f"api:{prefix}"):
                 body = envelope_text(page.number, [text(b) for b in chunk], page.older)
                 self.out.write(unit, body)
 

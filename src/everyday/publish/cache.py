@@ -31,7 +31,7 @@ from .quickread import quick_record
 
 log = logging.getLogger(__name__)
 
-STATE_VERSION = 3
+STATE_VERSION = 4
 STATE_KEY = "state"
 
 StatKey = tuple[int, int, int]
@@ -50,7 +50,7 @@ class BuildState:
     stems: dict[str, str] = field(default_factory=dict)  # image URL -> cache file stem
     cache_files: tuple[str, ...] = ()  # names in the hub's image cache
     assets: dict[str, StatKey] = field(default_factory=dict)
-    keys: dict[str, Any] = field(default_factory=dict)
+    keys: dict[str, dict[str, Any]] = field(default_factory=dict)  # group -> unit -> key
     search_rows: dict[str, int] = field(default_factory=dict)
 
     def dump(self) -> bytes:

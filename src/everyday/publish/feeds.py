@@ -26,7 +26,7 @@ from everyday.records.frontmatter import format_datetime
 from everyday.settings import SiteSettings
 from everyday.taxonomy import Taxonomy, Topic
 
-from .catalog import Brief, Catalog
+from .catalog import Catalog
 from .entries import Entry, absolute, item_api_path, news_topics
 from .output import Output
 from .plan import Plan
@@ -73,12 +73,15 @@ def write_feeds(
 ) -> None:
     """:func:`build_feeds` from a catalog; a feed is rendered only if its items changed."""
     plan = plan or Plan()
-    sets: list[tuple[str, Topic | None, Sequence[Brief]]] = [("", None, catalog.listed)]
-    sets += [(f"topics/{t.id}/", t, catalog.topic(t.name)) for t in news_topics(taxonomy)]
-    for prefix, topic, members in sets:
-        chosen = members[:FEED_SIZE]
-        paths = tuple(b.path for b in chosen)
-        if plan.wants(f"{prefix}feed.xml", paths, paths, plan.records):
+    sets: list[tuple[str, Topic | None]] = [("", None)]
+    sets += [(f"topics/{t.id}/", t) for t in news_topics(taxonomy)]
+    for prefix, topic in sets:
+        group = f"feed:{prefix}"
+        if plan.keep(group, hub=topic is None, topic=topic.name if topic else ""):
+            continue
+        members = catalog.listed if topic is None else catalog.topic(topic.name)
+        paths = tuple(b.path for b in members[:FEED_SIZE])
+        if plan.wants(f"{prefix}feed.xml", paths, paths, plan.records, group):
             _write_set(out, prefix, site, topic, [catalog.entry(p) for p in paths])
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, Template, select_autoescape
 from markupsafe import Markup
 
 from .api import NewsletterEntry
-from .catalog import paginate
+from .catalog import EPOCH, paginate
 from .entries import Entry
 from .output import Output
 from .plan import Plan
@@ -123,6 +124,7 @@ class Pages:
             leads = tuple(s.lead.path for s in chunk)
             best = top if front else ()
             tops = tuple(s.lead.path for s in best)
+            newest = chunk[0].members[0].stamp if chunk else None
             key = (
                 title,
                 description,
@@ -133,10 +135,11 @@ class Pages:
                 front,
                 leads,
                 tops,
+                newest,  # follows from leads, but a kept list's sitemap entries need it
             )
-            newest = chunk[0].members[0].published if chunk else None
-            self.sitemap.append((self.index.page_url(path), newest))
-            if not self.plan.wants(f"{path}index.html", key, leads + tops, self.plan.cards):
+            self.sitemap.append((self.index.page_url(path), _moment(newest)))
+            unit = f"{path}index.html"
+            if not self.plan.wants(unit, key, leads + tops, self.plan.cards, f"site:{prefix}"):
                 continue
             self.render(
                 "list.html",
@@ -152,6 +155,19 @@ class Pages:
                 pager=pager,
                 feeds=feeds,
             )
+
+    def keep_list(
+        self, prefix: str, *, hub: bool = False, topic: str = "", domain: str = ""
+    ) -> bool:
+        """True if the list at ``prefix`` holds no changed record: its pages stay as they
+        are (see :meth:`.plan.Plan.keep`), and its sitemap entries come from their keys."""
+        group = f"site:{prefix}"
+        if not self.plan.keep(group, hub=hub, topic=topic, domain=domain):
+            return False
+        for unit, key in self.plan.kept(group).items():
+            newest = key[-1] if isinstance(key, tuple) else None
+            self.sitemap.append((self.index.page_url(unit[: -len("index.html")]), _moment(newest)))
+        return True
 
     def _href(self, prefix: str, number: int | None, total: int) -> str | None:
         if number is None:
@@ -189,6 +205,11 @@ class Pages:
         self.render("404.html", "404.html", page={"title": "Page not found", "noindex": True})
         for path in ("topics/", "providers/", "newsletters/", "search/"):
             self.sitemap.append((idx.page_url(path), None))
+
+
+def _moment(stamp: Any) -> Any:
+    """A brief's stamp (microseconds since 1970) as a datetime; None stays None."""
+    return None if stamp is None else EPOCH + timedelta(microseconds=stamp)
 
 
 def _feeds(base: str, prefix: str) -> dict[str, str]:

@@ -14,6 +14,11 @@ unchanged bytes. An incremental build knows which records changed since the prev
 Pages are compared by *unit keys*: a page's number, neighbours and the paths it lists. A
 page whose key equals the previous build's and lists no changed record is not rendered;
 its file stays as it is, bytes and mtime.
+
+Keys are kept by *group* (one paged list, one feed set, ...). A list none of whose records
+changed, old version or new (``touched``), cannot have changed either: its group is
+carried over as a whole without walking its records, so an incremental build of a big hub
+does work only for the few lists a new article is on.
 """
 
 from __future__ import annotations
@@ -25,6 +30,16 @@ from dataclasses import dataclass, field
 from .catalog import Brief, Catalog
 
 Key = object  # a tuple of str/int/None: stored with marshal between builds
+Keys = dict[str, dict[str, Key]]  # group -> unit (site-relative path) -> key
+
+
+@dataclass(frozen=True)
+class Touched:
+    """The lists an incremental build must walk: those holding a changed record."""
+
+    topics: frozenset[str] = frozenset()
+    domains: frozenset[str] = frozenset()  # provider domains, stripped and lower-cased
+    hub: bool = False  # the hub's own list (any change at all)
 
 
 @dataclass
@@ -35,9 +50,10 @@ class Plan:
     records: frozenset[str] = frozenset()
     cards: frozenset[str] = frozenset()
     articles: frozenset[str] = frozenset()
-    previous: Mapping[str, Key] = field(default_factory=dict)
-    keys: dict[str, Key] = field(default_factory=dict)
+    previous: Mapping[str, Mapping[str, Key]] = field(default_factory=dict)
+    keys: Keys = field(default_factory=dict)
     search_rows: dict[str, int] = field(default_factory=dict)  # path -> bytes of its row
+    touched: Touched | None = None  # None: every list (a full build)
 
     def wants(
         self,
@@ -45,12 +61,41 @@ class Plan:
         key: Key,
         members: Iterable[str] = (),
         dirty: AbstractSet[str] = frozenset(),
+        group: str = "",
     ) -> bool:
         """Record ``unit``'s key; True if it must be rendered (new key or a dirty member)."""
-        self.keys[unit] = key
-        if self.full or self.previous.get(unit) != key:
+        self.keys.setdefault(group, {})[unit] = key
+        if self.full or self.previous.get(group, {}).get(unit) != key:
             return True
         return not dirty.isdisjoint(members)
+
+    def keep(self, group: str, *, hub: bool = False, topic: str = "", domain: str = "") -> bool:
+        """True (and the previous keys of ``group`` kept) if no record of the list changed.
+
+        The list is named by what it holds: the hub's (``hub``), a topic's or a provider's.
+        """
+        t = self.touched
+        if t is None or group not in self.previous:
+            return False
+        if (hub and t.hub) or (topic and topic in t.topics) or (domain and domain in t.domains):
+            return False
+        self.keys[group] = dict(self.previous[group])
+        return True
+
+    def kept(self, group: str) -> Mapping[str, Key]:
+        """The keys of a group :meth:`keep` carried over (their units, in build order)."""
+        return self.keys.get(group, {})
+
+    def stale(self) -> set[str]:
+        """Units the previous build had and this one no longer produces."""
+        gone: set[str] = set()
+        for group, units in self.previous.items():
+            now = self.keys.get(group)
+            if now is None:
+                gone.update(units)
+            elif now.keys() != units.keys():
+                gone.update(set(units) - set(now))
+        return gone
 
     def chosen(self, briefs: Iterable[Brief], dirty: Collection[str]) -> Iterable[Brief]:
         """``briefs`` to render: all of them in a full build, else those in ``dirty``."""
@@ -70,7 +115,10 @@ class Changes:
 
 
 def plan_changes(
-    catalog: Catalog, changes: Changes, previous: Mapping[str, Key], search_rows: dict[str, int]
+    catalog: Catalog,
+    changes: Changes,
+    previous: Mapping[str, Mapping[str, Key]],
+    search_rows: dict[str, int],
 ) -> tuple[Plan, set[str]]:
     """The plan of an incremental build, and the per-record files it must remove.
 
@@ -106,8 +154,21 @@ def plan_changes(
         articles=frozenset(articles),
         previous=previous,
         search_rows=search_rows,
+        touched=_touched(cards | dirty, changes.old, catalog.briefs),
     )
     return plan, drops
+
+
+def _touched(paths: Iterable[str], old: Mapping[str, Brief], new: Mapping[str, Brief]) -> Touched:
+    """The topics and providers whose lists show (or showed) one of ``paths``."""
+    topics: set[str] = set()
+    domains: set[str] = set()
+    hub = False
+    for brief in _versions(paths, old, new):
+        hub = True
+        topics.update(brief.topics)
+        domains.add(brief.domain.strip().lower())
+    return Touched(frozenset(topics), frozenset(domains), hub)
 
 
 def _versions(

@@ -162,14 +162,19 @@ def write_site(
         catalog.unique, taxonomy, site, options.clusters, options.local_images, catalog.entry
     )
     pages = Pages(index, out, _write_static(out, site), plan, options.paging)
-    stories = group_stories(index.listed, index.clusters)
-    pages.write_list("", site.title, None, stories, top=top_stories(stories))
+    if not pages.keep_list("", hub=True):
+        stories = group_stories(index.listed, index.clusters)
+        pages.write_list("", site.title, None, stories, top=top_stories(stories))
     for topic in news_topics(taxonomy):
-        chosen = group_stories(catalog.topic(topic.name, unique=True), index.clusters)
-        pages.write_list(f"topics/{topic.id}/", topic.name, topic.description, chosen, topic=topic)
+        prefix = f"topics/{topic.id}/"
+        if not pages.keep_list(prefix, topic=topic.name):
+            chosen = group_stories(catalog.topic(topic.name, unique=True), index.clusters)
+            pages.write_list(prefix, topic.name, topic.description, chosen, topic=topic)
     for domain, group in index.by_provider().items():
-        name = index.name_of(group[0].domain, group[0].provider)
-        pages.write_list(f"providers/{domain}/", name, None, group_stories(group, index.clusters))
+        prefix = f"providers/{domain}/"
+        if not pages.keep_list(prefix, domain=domain):
+            name = index.name_of(group[0].domain, group[0].provider)
+            pages.write_list(prefix, name, None, group_stories(group, index.clusters))
     articles = list(plan.chosen(index.listed, plan.articles))
     render_all(out, articles, lambda brief: pages.write_article(catalog.entry(brief.path)))
     web = site.web_url.rstrip("/")
@@ -178,7 +183,7 @@ def write_site(
     out.write("search/index.json", search_index(index, plan, _previous(out, "search/index.json")))
     parts = write_sitemaps(pages.sitemap, recent(index, options.now), site, out, options.now)
     for number in range(1, parts + 1 if parts > 1 else 1):
-        plan.keys[f"sitemap-{number}.xml"] = ()
+        plan.keys.setdefault("", {})[f"sitemap-{number}.xml"] = ()
     log.info("site built published=%d pages=%d", len(index.listed), len(pages.sitemap))
 
 
