@@ -27,6 +27,7 @@ from build_samples import (
 from everyday.build import build_hub
 from everyday.errors import ConfigError
 from everyday.publish import Output
+from everyday.publish.catalog import stamp_of
 from everyday.publish.quickread import quick_record
 from everyday.publish.sitemaps import SitemapUrl, urlset
 from everyday.publish.urlsets import urlset_bytes
@@ -140,6 +141,49 @@ def test_seed_paging_shifts_every_page(tmp_path: Path) -> None:
     write_records(hub.settings, [make_record(COUNT + 1, hub.taxonomy, is_published=True)])
     report, _ = hub.build()
     assert "api/news/page/15/index.json" in report.written  # the seed's layout: all shift
+
+
+def test_lists_carried_over_stay_right_through_later_changes(hub: Hub) -> None:
+    """A list an incremental build carries over (no record of it changed) is walked again,
+    correctly, when a later build changes one of its records."""
+    for number, when in ((COUNT + 2, None), (COUNT + 3, 11), (COUNT + 4, 30)):
+        record = make_record(number, hub.taxonomy, is_published=True)
+        if when is not None:  # back-dated: lands inside the lists, not on top
+            record = replace(record, published=hub.records[when].published + timedelta(hours=1))
+        write_records(hub.settings, [record])
+        hub.build()
+        hub.check()
+    hub.rewrite(5, replace(hub.records[5], topics=[hub.taxonomy.root], is_published=True))
+    hub.build()
+    hub.check()
+
+
+def test_big_sitemaps_are_cut_and_kept_by_part(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the per-file limit the sitemap is an index of parts (articles, oldest first,
+    then list pages); a new article rewrites only the parts whose URLs changed."""
+    monkeypatch.setattr("everyday.publish.urlsets.MAX_URLS", 16)
+    hub.build(full=True)
+    hub.check()
+    index = (hub.site / "sitemap.xml").read_text(encoding="utf-8")
+    parts = sorted(p.name for p in hub.site.glob("sitemap-*.xml"))
+    assert "<sitemapindex" in index and len(parts) > 4
+    assert all(f"/{name}</loc>" in index for name in parts)
+    web = hub.settings.site.web_url.rstrip("/")
+    articles = {
+        f"{web}/{p.parent.relative_to(hub.site).as_posix()}/"
+        for p in hub.site.glob("[0-9]*/*/*/*/index.html")
+    }
+    locs = [loc for name in parts for loc in _locs((hub.site / name).read_text("utf-8"))]
+    assert articles and articles <= set(locs) and len(locs) == len(set(locs))
+    write_records(hub.settings, [make_record(COUNT + 1, hub.taxonomy, is_published=True)])
+    report, _ = hub.build()
+    hub.check()
+    rewritten = {p for p in report.written if p.startswith("sitemap-")}
+    assert 0 < len(rewritten) < len(parts) - 2, sorted(rewritten)
+
+
+def _locs(xml: str) -> list[str]:
+    return [part.split("</loc>")[0] for part in xml.split("<loc>")[1:]]
 
 
 def test_old_dated_record_edit_and_delete(hub: Hub) -> None:
@@ -317,7 +361,8 @@ def test_fast_urlset_bytes_equal_lxml() -> None:
         ("https://hub.example/", None),
         ("https://hub.example/z/", datetime(2024, 1, 1, tzinfo=UTC)),
     ]
-    assert urlset_bytes(pages) == urlset([SitemapUrl(loc, m) for loc, m in pages])
+    stamps = [(loc, None if m is None else stamp_of(m)) for loc, m in pages]
+    assert urlset_bytes(stamps) == urlset([SitemapUrl(loc, m) for loc, m in pages])
     assert urlset_bytes([]) == urlset([])
 
 

@@ -190,16 +190,17 @@ class Catalog:
         return cls({p: brief_of(e) for p, e in by_path.items()}, by_path.__getitem__)
 
     def topic(self, name: str, *, unique: bool = False) -> list[Brief]:
-        """The listed (or ``unique``) briefs carrying topic ``name``, newest first."""
-        if not self._topics:
-            winners = {b.path for b in self.unique}
-            for brief in self.listed:
-                for topic in set(brief.topics):
-                    self._topics.setdefault(topic, []).append(brief)
-                    if brief.path in winners:
-                        self._topics.setdefault("\x00" + topic, []).append(brief)
-            self._topics[""] = []
-        return self._topics.get("\x00" + name if unique else name, [])
+        """The listed (or ``unique``) briefs carrying topic ``name``, newest first.
+
+        Made per topic on first use: an incremental build asks only for the topics of
+        what changed.
+        """
+        key = "\x00" + name if unique else name
+        found = self._topics.get(key)
+        if found is None:
+            source = self.unique if unique else self.listed
+            found = self._topics[key] = [b for b in source if name in b.topics] if name else []
+        return found
 
     def entry(self, path: str) -> Entry:
         """The full record of ``path`` (parsed on first use when read from disk)."""

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, Template, select_autoescape
 from markupsafe import Markup
 
 from .api import NewsletterEntry
-from .catalog import EPOCH, paginate
+from .catalog import paginate
 from .entries import Entry
 from .output import Output
 from .plan import Plan
@@ -137,7 +136,7 @@ class Pages:
                 tops,
                 newest,  # follows from leads, but a kept list's sitemap entries need it
             )
-            self.sitemap.append((self.index.page_url(path), _moment(newest)))
+            self.sitemap.append((self.index.page_url(path), newest))
             unit = f"{path}index.html"
             if not self.plan.wants(unit, key, leads + tops, self.plan.cards, f"site:{prefix}"):
                 continue
@@ -166,7 +165,7 @@ class Pages:
             return False
         for unit, key in self.plan.kept(group).items():
             newest = key[-1] if isinstance(key, tuple) else None
-            self.sitemap.append((self.index.page_url(unit[: -len("index.html")]), _moment(newest)))
+            self.sitemap.append((self.index.page_url(unit[: -len("index.html")]), newest))
         return True
 
     def _href(self, prefix: str, number: int | None, total: int) -> str | None:
@@ -205,11 +204,6 @@ class Pages:
         self.render("404.html", "404.html", page={"title": "Page not found", "noindex": True})
         for path in ("topics/", "providers/", "newsletters/", "search/"):
             self.sitemap.append((idx.page_url(path), None))
-
-
-def _moment(stamp: Any) -> Any:
-    """A brief's stamp (microseconds since 1970) as a datetime; None stays None."""
-    return None if stamp is None else EPOCH + timedelta(microseconds=stamp)
 
 
 def _feeds(base: str, prefix: str) -> dict[str, str]:

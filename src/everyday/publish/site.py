@@ -178,13 +178,14 @@ def write_site(
     articles = list(plan.chosen(index.listed, plan.articles))
     render_all(out, articles, lambda brief: pages.write_article(catalog.entry(brief.path)))
     web = site.web_url.rstrip("/")
-    pages.sitemap += [(f"{web}/{b.day}/{b.slug}/", b.published) for b in index.listed]
+    # Oldest first: a new article is appended to the sitemap, not put before every other.
+    articles_map = [(f"{web}/{b.day}/{b.slug}/", b.stamp) for b in reversed(index.listed)]
     pages.write_indexes(options.newsletters)
     out.write("search/index.json", search_index(index, plan, _previous(out, "search/index.json")))
-    parts = write_sitemaps(pages.sitemap, recent(index, options.now), site, out, options.now)
-    for number in range(1, parts + 1 if parts > 1 else 1):
-        plan.keys.setdefault("", {})[f"sitemap-{number}.xml"] = ()
-    log.info("site built published=%d pages=%d", len(index.listed), len(pages.sitemap))
+    groups = (articles_map, pages.sitemap)
+    write_sitemaps(groups, recent(index, options.now), site, out, options.now, plan)
+    count = len(pages.sitemap) + len(articles_map)
+    log.info("site built published=%d pages=%d", len(index.listed), count)
 
 
 def recent(index: Index, now: datetime | None) -> list[NewsUrl]:

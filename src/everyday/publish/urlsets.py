@@ -9,12 +9,16 @@ tuple here and its XML is pasted from text escaped as lxml escapes it (``&``, ``
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from everyday.settings import SiteSettings
 
+from .catalog import EPOCH
 from .output import Output
+from .plan import Plan
 from .sitemaps import (
     MAX_URLS,
     SITEMAP_NS,
@@ -26,7 +30,7 @@ from .sitemaps import (
 )
 from .views import clean
 
-Page = tuple[str, datetime | None]  # absolute URL, last change
+Page = tuple[str, int | None]  # absolute URL, last change (microseconds since 1970, as briefs)
 
 _HEAD = f"<?xml version='1.0' encoding='UTF-8'?>\n<urlset xmlns=\"{SITEMAP_NS}\""
 
@@ -51,6 +55,10 @@ def stamp_text(moment: datetime) -> str:
     return text + "Z"
 
 
+def _moment(stamp: int) -> datetime:
+    return EPOCH + timedelta(microseconds=stamp)
+
+
 def urlset_bytes(pages: Sequence[Page]) -> bytes:
     """A sitemaps.org ``<urlset>``, byte for byte what :func:`.sitemaps.urlset` writes."""
     if not pages:
@@ -62,30 +70,48 @@ def urlset_bytes(pages: Sequence[Page]) -> bytes:
         else:
             parts.append(
                 f"  <url>\n    <loc>{xml_text(loc)}</loc>\n"
-                f"    <lastmod>{stamp_text(lastmod)}</lastmod>\n  </url>\n"
+                f"    <lastmod>{stamp_text(_moment(lastmod))}</lastmod>\n  </url>\n"
             )
     parts.append("</urlset>\n")
     return "".join(parts).encode("utf-8")
 
 
 def write_sitemaps(
-    pages: Sequence[Page],
+    groups: Sequence[Sequence[Page]],
     news: Sequence[NewsUrl],
     site: SiteSettings,
     out: Output,
     now: datetime | None,
+    plan: Plan | None = None,
 ) -> int:
-    """:func:`.sitemaps.build_sitemaps` for ``(loc, lastmod)`` pages; returns the parts."""
-    parts = [pages[i : i + MAX_URLS] for i in range(0, len(pages), MAX_URLS)] or [[]]
-    if len(parts) == 1:
-        out.write("sitemap.xml", urlset_bytes(parts[0]))
+    """:func:`.sitemaps.build_sitemaps` for ``(loc, lastmod)`` pages; returns the parts.
+
+    Pages come in groups (articles oldest first, then list pages): past 50,000 URLs each
+    group is cut into its own parts, so a new article changes the last article part and
+    the list part, not every part after it. A part is rendered only if its pages differ
+    from the previous build's (compared by a digest kept in the plan).
+    """
+    plan = plan or Plan()
+    everything = [page for group in groups for page in group]
+    if len(everything) <= MAX_URLS:
+        _write_part(out, plan, "sitemap.xml", everything)
+        parts = 1
     else:
+        cut = [g[i : i + MAX_URLS] for g in groups for i in range(0, len(g), MAX_URLS)]
         base = site.web_url.rstrip("/")
         locs = []
-        for number, part in enumerate(parts, start=1):
-            out.write(f"sitemap-{number}.xml", urlset_bytes(part))
+        for number, part in enumerate(cut, start=1):
+            _write_part(out, plan, f"sitemap-{number}.xml", part)
             newest = max((m for _, m in part if m is not None), default=None)
-            locs.append(SitemapUrl(f"{base}/sitemap-{number}.xml", newest))
+            moment = None if newest is None else _moment(newest)
+            locs.append(SitemapUrl(f"{base}/sitemap-{number}.xml", moment))
         out.write("sitemap.xml", sitemap_index(locs))
+        parts = len(cut)
     out.write("news-sitemap.xml", news_sitemap(recent_news(news, now), site))
-    return len(parts)
+    return parts
+
+
+def _write_part(out: Output, plan: Plan, name: str, part: Sequence[Page]) -> None:
+    key = hashlib.blake2b(marshal.dumps(list(part)), digest_size=16).hexdigest()
+    if plan.wants(name, key, group="sitemaps") or not out.is_known(name):
+        out.write(name, urlset_bytes(part))
