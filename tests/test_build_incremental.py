@@ -24,7 +24,7 @@ from build_samples import (
     record_path,
     write_records,
 )
-from everyday.build import build_hub
+from everyday.build import WARM_STATES, build_hub
 from everyday.errors import ConfigError
 from everyday.publish import Output
 from everyday.publish.catalog import stamp_of
@@ -59,7 +59,8 @@ def mtimes(root: Path) -> dict[str, int]:
 class Hub:
     """A generated hub, its incrementally built site, and a from-scratch reference."""
 
-    def __init__(self, root: Path, paging: str) -> None:
+    def __init__(self, root: Path, paging: str, cold: bool = False) -> None:
+        self.cold = cold  # read the state back from the database every build (a new process)
         self.settings, self.taxonomy = make_hub(root / "hub", page_size=4, paging=paging)
         self.records = fill(self.settings, self.taxonomy, COUNT)
         cache_images(self.settings, self.records[:40])
@@ -72,6 +73,8 @@ class Hub:
         return self.settings.hub_dir / "_news"
 
     def build(self, **options: object):  # type: ignore[no-untyped-def]
+        if self.cold:
+            WARM_STATES.clear()
         report, problems = build_hub(
             self.settings, self.taxonomy, NOW, clusters=self.clusters, **options
         )
@@ -91,9 +94,10 @@ class Hub:
         path.write_text(format_record(record), encoding="utf-8")  # type: ignore[arg-type]
 
 
-@pytest.fixture(params=["seed", "stable"])
+@pytest.fixture(params=["seed", "stable", "stable-cold"])
 def hub(request: pytest.FixtureRequest, tmp_path: Path) -> Hub:
-    hub = Hub(tmp_path, request.param)
+    paging, _, cold = request.param.partition("-")
+    hub = Hub(tmp_path, paging, cold=bool(cold))
     hub.build()
     return hub
 

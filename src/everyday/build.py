@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import secrets
 import time
 from collections.abc import Mapping
 from datetime import datetime
@@ -67,7 +68,7 @@ def build_hub(
     clock = _Clock()
     out = Output(root, database=state_database(settings, root), sweep=False)
     config = config_digest(settings, taxonomy)
-    state = BuildState() if full else BuildState.load(out.meta(STATE_KEY), config)
+    state = BuildState() if full else _previous_state(out, config)
     clock.lap("state")
     records = read_records(settings.hub_dir, settings.storage.news_dir, state)
     catalog = Catalog(records.briefs, records.loader(settings.hub_dir))
@@ -100,8 +101,12 @@ def build_hub(
         assets=assets,
         keys=plan.keys,
         search_rows=plan.search_rows,
+        members=state.members,
     )
-    report = out.finish({STATE_KEY: saved.dump()})
+    blobs = saved.dump(None if plan.full else records.restat)
+    generation = secrets.token_hex(8)
+    report = out.finish({**blobs, GENERATION_KEY: generation.encode("ascii")})
+    WARM_STATES[out.manifest_path] = (generation, saved)
     clock.lap("finish")
     log.info(
         "site built full=%s written=%d unchanged=%d removed=%d seconds=%s",
@@ -141,6 +146,20 @@ def _plan(
         return Plan(), set()
     changes = Changes(state.briefs, records.changed, state.clusters, clusters, state.local, local)
     return plan_changes(catalog, changes, state.keys, state.search_rows)
+
+
+GENERATION_KEY = "generation"  # names the saved state: a process that saved it may reuse it
+WARM_STATES: dict[Path | None, tuple[str, BuildState]] = {}  # manifest database -> its state
+
+
+def _previous_state(out: Output, config: str) -> BuildState:
+    """The previous build's state: from memory when this process saved it (``everyday run
+    --every`` builds after each pass), else from the manifest database."""
+    warm = WARM_STATES.pop(out.manifest_path, None)
+    generation = (out.meta(GENERATION_KEY) or b"").decode("ascii", "replace")
+    if warm is not None and generation and warm[0] == generation and warm[1].config == config:
+        return warm[1]
+    return BuildState.load(out.metas(STATE_KEY), config)
 
 
 def state_database(settings: Settings, root: Path) -> Path:

@@ -8,6 +8,10 @@ the previous build rendered (clusters, cached images, page keys, search rows), w
 :mod:`.plan` knows what changed. The state is stored with :mod:`marshal` in the build's
 manifest database (:mod:`.manifest`), in the same transaction as the file rows, so the two
 never disagree; a state from another everyday version or other settings is ignored.
+
+The records' part (stat keys and briefs, most of the state) is cut into :data:`SHARDS`
+blobs by a hash of the path, and a build rewrites only the shards holding a record whose
+file changed: one new article re-encodes 1/64 of it, not tens of megabytes.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import logging
 import marshal
 import os
 import stat
+import zlib
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,8 +37,10 @@ from .quickread import quick_record
 
 log = logging.getLogger(__name__)
 
-STATE_VERSION = 4
+STATE_VERSION = 5
 STATE_KEY = "state"
+SHARDS = 64
+_RECORD_FIELDS = ("files", "briefs", "members")
 
 StatKey = tuple[int, int, int]
 
@@ -53,26 +61,72 @@ class BuildState:
     keys: dict[str, dict[str, Any]] = field(default_factory=dict)  # group -> unit -> key
     search_rows: dict[str, int] = field(default_factory=dict)
 
-    def dump(self) -> bytes:
-        """The state as bytes (briefs as plain tuples: marshal knows no classes)."""
-        data = {**self.__dict__, "briefs": {p: tuple(b) for p, b in self.briefs.items()}}
-        return marshal.dumps((STATE_VERSION, data))
+    members: list[frozenset[str]] | None = field(default=None, repr=False)  # shard -> paths
+
+    def dump(self, dirty: Collection[str] | None = None) -> dict[str, bytes]:
+        """The state as meta blobs: the head, and the record shards holding a ``dirty`` path
+        (every shard if None). Briefs are stored as plain tuples: marshal knows no classes."""
+        head = {k: v for k, v in self.__dict__.items() if k not in _RECORD_FIELDS}
+        blobs = {STATE_KEY: marshal.dumps((STATE_VERSION, head))}
+        if self.members is None or dirty is None:
+            self.members = _members(self.files)
+            shards: Collection[int] = range(SHARDS)
+        else:
+            shards = {shard_of(p) for p in dirty}
+            members = list(self.members)
+            for n in shards:  # copies: the previous state may still be in use
+                members[n] = frozenset(p for p in _moved(members[n], dirty, n) if p in self.files)
+            self.members = members
+        for n in shards:
+            rows = {p: (self.files[p], _row(self.briefs.get(p))) for p in self.members[n]}
+            blobs[f"{STATE_KEY}:{n}"] = marshal.dumps(rows)
+        return blobs
 
     @classmethod
-    def load(cls, raw: bytes | None, config: str) -> BuildState:
-        """The saved state if it is readable and made with the same ``config`` digest."""
+    def load(cls, blobs: Mapping[str, bytes], config: str) -> BuildState:
+        """The saved state if it is whole, readable and made with the same ``config``."""
+        raw = blobs.get(STATE_KEY)
         if not raw:
             return cls()
         try:
             version, data = marshal.loads(raw)
             if version != STATE_VERSION or data.get("config") != config:
                 return cls()
+            files: dict[str, StatKey] = {}
+            briefs: dict[str, Brief] = {}
+            members = []
             row = Brief.of_row
-            data["briefs"] = {p: row(t) for p, t in data["briefs"].items()}
-            return cls(**data)
+            for n in range(SHARDS):
+                shard = marshal.loads(blobs[f"{STATE_KEY}:{n}"])
+                members.append(frozenset(shard))
+                for path, (key, brief) in shard.items():
+                    files[path] = key
+                    if brief is not None:
+                        briefs[path] = row(brief)
+            return cls(**data, files=files, briefs=briefs, members=members)
         except (ValueError, TypeError, EOFError, KeyError) as e:
             log.warning("build state unreadable, building everything error=%s", e)
             return cls()
+
+
+def shard_of(path: str) -> int:
+    """The record shard of a path (stable across processes, unlike ``hash``)."""
+    return zlib.crc32(path.encode("utf-8")) % SHARDS
+
+
+def _members(files: Mapping[str, StatKey]) -> list[frozenset[str]]:
+    shards: list[set[str]] = [set() for _ in range(SHARDS)]
+    for path in files:
+        shards[shard_of(path)].add(path)
+    return [frozenset(s) for s in shards]
+
+
+def _moved(members: frozenset[str], dirty: Collection[str], n: int) -> frozenset[str]:
+    return members.union(p for p in dirty if shard_of(p) == n)
+
+
+def _row(brief: Brief | None) -> tuple[object, ...] | None:
+    return None if brief is None else tuple(brief)
 
 
 def scan_records(news_dir: Path, prefix: str) -> dict[str, StatKey]:
@@ -111,6 +165,7 @@ class Records:
     problems: dict[str, str]
     changed: set[str]  # paths whose bytes differ from the previous build's (or new, or gone)
     entries: dict[str, Entry]
+    restat: set[str] = field(default_factory=set)  # paths whose stat key changed, or gone
 
     def loader(self, hub_dir: Path) -> Any:
         """A function returning the full entry of a path, parsing it on first use."""
@@ -135,6 +190,7 @@ def read_records(hub_dir: Path, news_dir: str, state: BuildState) -> Records:
     problems: dict[str, str] = {}
     entries: dict[str, Entry] = {}
     changed: set[str] = set(state.briefs) - set(files)
+    restat: set[str] = set(state.files) - set(files)
     for path, key in files.items():
         old = state.briefs.get(path)
         if state.files.get(path) == key:
@@ -144,6 +200,7 @@ def read_records(hub_dir: Path, news_dir: str, state: BuildState) -> Records:
             if path in state.problems:
                 problems[path] = state.problems[path]
                 continue
+        restat.add(path)
         try:
             raw = (hub_dir / path).read_bytes()
             version = _digest(raw)
@@ -160,7 +217,7 @@ def read_records(hub_dir: Path, news_dir: str, state: BuildState) -> Records:
         entries[path] = entry
         changed.add(path)
     log.info("records read files=%d parsed=%d changed=%d", len(files), len(entries), len(changed))
-    return Records(briefs, files, problems, changed, entries)
+    return Records(briefs, files, problems, changed, entries, restat)
 
 
 def _digest(raw: bytes) -> int:

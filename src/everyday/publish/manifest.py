@@ -100,6 +100,10 @@ class JsonManifest:
         """JSON manifests keep no build state."""
         return None
 
+    def metas(self, prefix: str) -> dict[str, bytes]:
+        """JSON manifests keep no build state."""
+        return {}
+
     def preload(self) -> None:
         """Already in memory."""
 
@@ -224,6 +228,13 @@ class DbManifest:
         """A state blob saved by the previous build (None after a reset)."""
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return None if row is None else bytes(row[0])
+
+    def metas(self, prefix: str) -> dict[str, bytes]:
+        """Every state blob whose key starts with ``prefix`` (one query for all shards)."""
+        rows = self.conn.execute(
+            "SELECT key, value FROM meta WHERE substr(key, 1, ?) = ?", (len(prefix), prefix)
+        )
+        return {str(k): bytes(v) for k, v in rows}
 
     def mark_pending(self) -> None:
         """Before the first file changes: a crash from here on must not leave a valid token."""

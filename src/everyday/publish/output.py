@@ -120,6 +120,7 @@ class Output:
         self.durable = durable
         self.sweep = sweep
         token = self.root / check_relative(manifest)
+        self.manifest_path = database
         self.manifest: JsonManifest | DbManifest = (
             JsonManifest(token) if database is None else DbManifest(database, token)
         )
@@ -141,6 +142,10 @@ class Output:
     def meta(self, key: str) -> bytes | None:
         """A state blob the previous build saved with :meth:`finish` (database only)."""
         return self.manifest.meta(key)
+
+    def metas(self, prefix: str) -> dict[str, bytes]:
+        """The state blobs whose keys start with ``prefix`` (database only)."""
+        return self.manifest.metas(prefix)
 
     def is_known(self, path: str) -> bool:
         """Whether the previous build produced ``path`` (so keeping it needs no write)."""
