@@ -12,6 +12,7 @@ changed, or ``full=True`` renders everything (and still rewrites only changed by
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
@@ -61,6 +62,23 @@ def build_hub(
         ConfigError: ``[publish] paging`` is not a known mode.
         PublishError: a file could not be written.
     """
+    enabled = gc.isenabled()
+    gc.disable()  # a build makes few cycles; collecting a big hub's state costs seconds
+    try:
+        return _build(settings, taxonomy, now, clusters, out_dir, full)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build(
+    settings: Settings,
+    taxonomy: Taxonomy,
+    now: datetime,
+    clusters: Mapping[str, str] | None,
+    out_dir: Path | None,
+    full: bool,
+) -> tuple[BuildReport, list[str]]:
     paging = settings.publish.paging
     if paging not in PAGINGS:
         raise ConfigError(f"[publish] paging must be one of {', '.join(PAGINGS)}, not {paging!r}")
