@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from build_samples import cache_images, clusters_of, fill, make_hub, make_record, write_records
-from everyday.build import build_hub, state_database
+from everyday.build import WARM_STATES, build_hub, state_database
 from everyday.records.files import iter_record_files, read_record
 from everyday.settings import Settings, with_overrides
 from everyday.taxonomy import Taxonomy
@@ -127,16 +127,32 @@ def everyday_scratch(hub: Hub, paging: str, out: Path) -> float:
 
 
 def bench_incremental(hub: Hub, paging: str, out: Path) -> dict[str, float]:
-    """No change, then one new record, on the site ``everyday_scratch`` left in ``out``."""
+    """No change, then one new record, on the site ``everyday_scratch`` left in ``out``.
+
+    "cold": the build state is read back from the database, as a new ``everyday build``
+    process does; "warm": the process that saved it builds again, as ``everyday run
+    --every`` does after each pass.
+    """
     settings = with_overrides(hub.settings, "publish", paging=paging)
+    WARM_STATES.clear()
     seconds, (report, _) = timed(
         lambda: build_hub(settings, hub.taxonomy, NOW, clusters=hub.clusters, out_dir=out)
     )
-    print(f"  everyday [{paging}] no change: {seconds:.3f} s, {len(report.written)} written")
-    unchanged = seconds
+    print(f"  everyday [{paging}] no change (cold): {seconds:.3f} s, {len(report.written)} written")
+    results = {"unchanged": seconds}
+    for mode in ("cold", "warm", "cold", "warm"):
+        one = _one_new(hub, settings, out, paging, mode)
+        results[mode] = min(results.get(mode, one[0]), one[0])
+        results[f"{mode}_written"] = one[1]
+    return results
+
+
+def _one_new(hub: Hub, settings: Settings, out: Path, paging: str, mode: str) -> tuple[float, int]:
     mtimes = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
     new = make_record(hub.count + 1 + len(mtimes) % 1000, hub.taxonomy, is_published=True)
     written = write_records(settings, [new])
+    if mode == "cold":
+        WARM_STATES.clear()
     try:
         seconds, (report, _) = timed(
             lambda: build_hub(settings, hub.taxonomy, NOW, clusters=hub.clusters, out_dir=out)
@@ -151,11 +167,12 @@ def bench_incremental(hub: Hub, paging: str, out: Path) -> dict[str, float]:
     }
     assert moved <= report.written, "an unchanged file's mtime moved"
     print(
-        f"  everyday [{paging}] one new record: {seconds:.3f} s, {len(report.written)} written, "
-        f"{len(report.removed)} removed, {report.unchanged_count} unchanged"
+        f"  everyday [{paging}] one new record ({mode}): {seconds:.3f} s, "
+        f"{len(report.written)} written, {len(report.removed)} removed, "
+        f"{report.unchanged_count} unchanged"
     )
     build_hub(settings, hub.taxonomy, NOW, clusters=hub.clusters, out_dir=out)  # back in sync
-    return {"unchanged": unchanged, "one_new": seconds, "one_new_written": len(report.written)}
+    return seconds, len(report.written)
 
 
 def hugo_site(hub: Hub, root: Path) -> Path:
@@ -216,6 +233,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--paging", choices=["seed", "stable", "both"], default="both")
     parser.add_argument("--no-compare", action="store_true", help="skip Hugo and Jekyll")
+    parser.add_argument("--no-jekyll", action="store_true", help="skip Jekyll (minutes)")
     parser.add_argument("--hub", type=Path, help="hub folder to create or reuse")
     args = parser.parse_args()
     temp = Path(tempfile.mkdtemp(prefix="bench-build-"))
@@ -233,7 +251,7 @@ def main() -> None:
             if not args.no_compare:
                 hugo_cmd = ["hugo", "--quiet", "-s", str(hugo), "-d", str(temp / "hugo-out")]
                 _add(tools, "hugo", tool_scratch("hugo", hugo_cmd, temp / "hugo-out"))
-                if round_ == 0:  # Jekyll takes minutes: once
+                if round_ == 0 and not args.no_jekyll:  # Jekyll takes minutes: once
                     jekyll_cmd = ["jekyll", "build", "-q", "-s", str(jekyll)]
                     jekyll_cmd += ["-d", str(temp / "jekyll-out")]
                     _add(tools, "jekyll", tool_scratch("jekyll", jekyll_cmd, temp / "jekyll-out"))
@@ -259,8 +277,8 @@ def report(count: int, results: dict[str, dict[str, float]], tools: dict[str, fl
     for paging, r in results.items():
         line = (
             f"everyday [{paging}]: from scratch {r['scratch']:.2f} (median {r['scratch_median']:.2f}),"
-            f" no change {r['unchanged']:.3f}, one new record {r['one_new']:.3f}"
-            f" ({r['one_new_written']:.0f} files written)"
+            f" no change {r['unchanged']:.3f}, one new record {r['cold']:.3f} cold"
+            f" / {r['warm']:.3f} warm ({r['cold_written']:.0f} files written)"
         )
         for name, seconds in tools.items():
             if seconds:
