@@ -242,6 +242,14 @@ def test_clusters_related_and_cached_images(hub: Hub) -> None:
     cache_images(hub.settings, hub.records[40:80])
     hub.build()
     hub.check()
+    # A record stops listing its image as cached (the file stays): its pages link out again.
+    index = next(i for i in range(40, 80) if any(im.is_cached for im in hub.records[i].images))
+    record = hub.records[index]
+    images = [replace(im, is_cached=False) for im in record.images]
+    hub.rewrite(index, replace(record, images=images))
+    report, _ = hub.build()
+    hub.check()
+    assert report.written
 
 
 def test_provider_pages_go_when_their_last_record_goes(hub: Hub) -> None:

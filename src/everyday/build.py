@@ -18,7 +18,7 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -29,7 +29,7 @@ from .enrich.images import cache_stem
 from .errors import ConfigError
 from .publish.api import read_newsletters, write_api
 from .publish.cache import STATE_KEY, BuildState, Records, StatKey, read_records
-from .publish.catalog import PAGINGS, Catalog
+from .publish.catalog import PAGINGS, Brief, Catalog
 from .publish.feeds import write_feeds
 from .publish.output import BuildReport, Output
 from .publish.plan import Changes, Plan, plan_changes
@@ -220,18 +220,39 @@ class CachedImages:
         """Reuse the previous map unless the cache folder or a record's images changed."""
         folder = settings.path(settings.storage.assets_dir) / "cache"
         names = _file_names(folder)
-        if names == state.cache_files and not records.changed and state.config:
+        same = names == state.cache_files and bool(state.config)
+        if same and _dropped_cached(records.changed, state.briefs, catalog.briefs):
+            same = False  # a URL may have lost its last cached user: recount them all
+        if same and not records.changed:
             return cls(state.local, state.stems, names)
         files = {name.rsplit(".", 1)[0] if "." in name else name: name for name in names}
         prefix = settings.storage.assets_dir.strip("/")
-        stems, local = {}, {}
-        for brief in catalog.briefs.values():
+        stems: dict[str, str] = {}
+        local: dict[str, str] = {}
+        briefs: Iterable[Brief] = catalog.briefs.values()
+        if same:  # only changed records can bring new URLs
+            stems, local = dict(state.stems), dict(state.local)
+            briefs = (catalog.briefs[p] for p in records.changed if p in catalog.briefs)
+        for brief in briefs:
             for url in brief.cached:
                 stem = stems[url] = state.stems.get(url) or cache_stem(url)
                 name = files.get(stem)
                 if name:
                     local[url] = f"{prefix}/cache/{name}"
         return cls(local, stems, names)
+
+
+def _dropped_cached(
+    changed: Iterable[str], old: Mapping[str, Brief], new: Mapping[str, Brief]
+) -> bool:
+    """Whether a changed record no longer lists a cached image URL it listed before."""
+    for path in changed:
+        before = old.get(path)
+        if before is not None and before.cached:
+            after = new.get(path)
+            if after is None or not set(before.cached) <= set(after.cached):
+                return True
+    return False
 
 
 def _file_names(folder: Path) -> tuple[str, ...]:

@@ -184,33 +184,35 @@ class Records:
 
 
 def read_records(hub_dir: Path, news_dir: str, state: BuildState) -> Records:
-    """Brief every record file, re-reading only those whose stat key changed."""
+    """Brief every record file, re-reading only those whose stat key changed.
+
+    The comparison with the previous stat keys is done with set operations on the dicts'
+    items (no Python step per unchanged file): at 100,000 records most builds touch a few.
+    """
     files = scan_records(hub_dir / news_dir, news_dir.strip("/"))
-    briefs: dict[str, Brief] = {}
-    problems: dict[str, str] = {}
+    gone = state.files.keys() - files.keys()
+    restat = {p for p, _ in files.items() - state.files.items()} | gone
+    # Same stat key but nothing known of it (a state without it): read it again.
+    restat |= files.keys() - state.briefs.keys() - state.problems.keys()
+    changed: set[str] = state.briefs.keys() - files.keys()
+    briefs = dict(state.briefs)
+    problems = {p: why for p, why in state.problems.items() if p in files}
+    for path in changed:
+        del briefs[path]
     entries: dict[str, Entry] = {}
-    changed: set[str] = set(state.briefs) - set(files)
-    restat: set[str] = set(state.files) - set(files)
-    for path, key in files.items():
+    for path in sorted(restat - gone):
         old = state.briefs.get(path)
-        if state.files.get(path) == key:
-            if old is not None:
-                briefs[path] = old
-                continue
-            if path in state.problems:
-                problems[path] = state.problems[path]
-                continue
-        restat.add(path)
+        problems.pop(path, None)
         try:
             raw = (hub_dir / path).read_bytes()
             version = _digest(raw)
             if old is not None and old.version == version:
-                briefs[path] = old
-                continue
+                continue  # touched, not edited: the brief stands
             entry = Entry(path, parse_text(_text(raw, path), str(hub_dir / path)))
         except (OSError, EverydayError) as e:
             problems[path] = f"{hub_dir / path}: {e}"
             if old is not None:
+                del briefs[path]
                 changed.add(path)
             continue
         briefs[path] = brief_of(entry, version)

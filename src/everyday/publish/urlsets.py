@@ -30,6 +30,7 @@ from .sitemaps import (
 )
 from .views import clean
 
+PART_URLS = 10_000  # per part of a big sitemap: a new article re-renders one small part
 Page = tuple[str, int | None]  # absolute URL, last change (microseconds since 1970, as briefs)
 
 _HEAD = f"<?xml version='1.0' encoding='UTF-8'?>\n<urlset xmlns=\"{SITEMAP_NS}\""
@@ -87,7 +88,7 @@ def write_sitemaps(
     """:func:`.sitemaps.build_sitemaps` for ``(loc, lastmod)`` pages; returns the parts.
 
     Pages come in groups (articles oldest first, then list pages): past 50,000 URLs each
-    group is cut into its own parts, so a new article changes the last article part and
+    group is cut into its own parts of :data:`PART_URLS`, so a new article changes the last article part and
     the list part, not every part after it. A part is rendered only if its pages differ
     from the previous build's (compared by a digest kept in the plan).
     """
@@ -97,7 +98,8 @@ def write_sitemaps(
         _write_part(out, plan, "sitemap.xml", everything)
         parts = 1
     else:
-        cut = [g[i : i + MAX_URLS] for g in groups for i in range(0, len(g), MAX_URLS)]
+        size = min(MAX_URLS, PART_URLS)
+        cut = [g[i : i + size] for g in groups for i in range(0, len(g), size)]
         base = site.web_url.rstrip("/")
         locs = []
         for number, part in enumerate(cut, start=1):
