@@ -16,6 +16,7 @@ file changed: one new article re-encodes 1/64 of it, not tens of megabytes.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import marshal
@@ -33,6 +34,7 @@ from everyday.records.frontmatter import parse_record
 
 from .catalog import Brief, brief_of
 from .entries import Entry
+from .parallel import map_all
 from .quickread import quick_record
 
 log = logging.getLogger(__name__)
@@ -200,26 +202,41 @@ def read_records(hub_dir: Path, news_dir: str, state: BuildState) -> Records:
     for path in changed:
         del briefs[path]
     entries: dict[str, Entry] = {}
-    for path in sorted(restat - gone):
+    paths = sorted(restat - gone)
+    results = map_all(paths, functools.partial(_read, hub_dir))  # big batches: every CPU
+    for path, (version, got) in zip(paths, results, strict=True):
         old = state.briefs.get(path)
         problems.pop(path, None)
-        try:
-            raw = (hub_dir / path).read_bytes()
-            version = _digest(raw)
-            if old is not None and old.version == version:
-                continue  # touched, not edited: the brief stands
-            entry = Entry(path, parse_text(_text(raw, path), str(hub_dir / path)))
-        except (OSError, EverydayError) as e:
-            problems[path] = f"{hub_dir / path}: {e}"
+        if old is not None and old.version == version:
+            continue  # touched, not edited: the brief stands
+        if isinstance(got, str):
+            problems[path] = got
             if old is not None:
                 del briefs[path]
                 changed.add(path)
             continue
-        briefs[path] = brief_of(entry, version)
-        entries[path] = entry
+        briefs[path] = brief_of(got, version)
+        entries[path] = got
         changed.add(path)
     log.info("records read files=%d parsed=%d changed=%d", len(files), len(entries), len(changed))
     return Records(briefs, files, problems, changed, entries, restat)
+
+
+def _read(hub_dir: Path, path: str) -> tuple[int, Entry | str]:
+    """One record file: (digest, entry), or (digest or -1, why it cannot be read).
+
+    A file whose digest shows it was only touched is parsed too (the caller then keeps
+    its brief): on a big batch this runs in worker processes, without the old briefs.
+    """
+    try:
+        raw = (hub_dir / path).read_bytes()
+    except OSError as e:
+        return -1, f"{hub_dir / path}: {e}"
+    version = _digest(raw)
+    try:
+        return version, Entry(path, parse_text(_text(raw, path), str(hub_dir / path)))
+    except EverydayError as e:
+        return version, f"{hub_dir / path}: {e}"
 
 
 def _digest(raw: bytes) -> int:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import marshal
 import os
+import pickle
 import threading
 from collections.abc import Callable, MutableMapping, Sequence
 from typing import Any, TypeVar
@@ -25,6 +26,7 @@ from .output import Output
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+R = TypeVar("R")
 MIN_BATCH = 1500  # below this, forking costs more than it saves
 MAX_WORKERS = 4
 
@@ -111,3 +113,51 @@ def _merge(out: Output, memo: Any, data: bytes, status: int) -> None:
     out.written.update(written)
     if memo is not None:
         memo.update(made)
+
+
+def map_all(items: Sequence[T], work: Callable[[T], R]) -> list[R]:
+    """``[work(x) for x in items]``, on several processes for big batches (same order).
+
+    ``work`` must not raise: it returns its failures as values. Results come back from
+    the workers pickled, so they must be picklable (records and entries are).
+    """
+    count = workers_for(len(items))
+    if count == 1:
+        return [work(item) for item in items]
+    children = [_fork_map(items[n::count], work) for n in range(1, count)]
+    shards: list[list[R]] = [[work(item) for item in items[0::count]]]
+    for pid, fd in children:
+        with os.fdopen(fd, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        try:
+            result = pickle.loads(data)
+        except (EOFError, pickle.UnpicklingError, ValueError) as e:
+            raise PublishError(f"a worker died (status {status})") from e
+        if isinstance(result, str):
+            raise PublishError(f"a worker failed: {result}")
+        shards.append(result)
+    merged: list[R] = [None] * len(items)  # type: ignore[list-item]
+    for n, shard in enumerate(shards):
+        merged[n::count] = shard
+    return merged
+
+
+def _fork_map(shard: Sequence[T], work: Callable[[T], R]) -> tuple[int, int]:
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid:
+        os.close(write)
+        return pid, read
+    os.close(read)  # the worker: compute, report, and leave without running cleanups
+    code = 0
+    try:
+        payload = pickle.dumps([work(item) for item in shard], protocol=pickle.HIGHEST_PROTOCOL)
+    except BaseException as e:  # reported to the parent, which raises
+        payload = pickle.dumps(f"{type(e).__name__}: {e}")
+        code = 1
+    try:
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(payload)
+    finally:
+        os._exit(code)
