@@ -33,7 +33,7 @@ from .publish.catalog import PAGINGS, Brief, Catalog
 from .publish.feeds import write_feeds
 from .publish.output import BuildReport, Output
 from .publish.plan import Changes, Plan, plan_changes
-from .publish.site import SiteOptions, write_site
+from .publish.site import SiteOptions, start_site
 from .settings import Settings
 from .taxonomy import Taxonomy
 
@@ -95,13 +95,17 @@ def _build(
     plan, drops = _plan(out, state, catalog, records, clusters, images.local)
     clock.lap("records")
     newsletters = read_newsletters(settings.hub_dir)
-    write_api(catalog, taxonomy, settings.site, out, newsletters, paging=paging, plan=plan)
-    clock.lap("api")
-    write_feeds(catalog, taxonomy, settings.site, out, plan)
-    clock.lap("feeds")
     options = SiteOptions(newsletters, clusters, now, images.local, paging)
-    write_site(catalog, taxonomy, settings.site, out, options, plan)
-    clock.lap("site")
+    site = start_site(catalog, taxonomy, settings.site, out, options, plan)  # article pages
+    try:
+        write_api(catalog, taxonomy, settings.site, out, newsletters, paging=paging, plan=plan)
+        clock.lap("api")
+        write_feeds(catalog, taxonomy, settings.site, out, plan)
+        clock.lap("feeds")
+        site.finish()
+        clock.lap("site")
+    finally:
+        site.articles.abort()  # a no-op once finished
     assets = copy_assets(settings, out, {} if plan.full else state.assets)
     if not plan.full:
         drops |= plan.stale()

@@ -11,10 +11,12 @@ again); the parent merges them. Small batches (incremental builds), platforms wi
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import marshal
 import os
 import pickle
+import signal
 import threading
 from collections.abc import Callable, MutableMapping, Sequence
 from typing import Any, TypeVar
@@ -31,11 +33,15 @@ MIN_BATCH = 1500  # below this, forking costs more than it saves
 MAX_WORKERS = 4
 
 
+_busy = 0  # CPUs taken by running :class:`Background` workers
+
+
 def workers_for(count: int) -> int:
     """How many processes to use for ``count`` pages (1 = do it here)."""
     if count < MIN_BATCH or not hasattr(os, "fork") or threading.active_count() > 1:
         return 1
-    return max(1, min(MAX_WORKERS, os.cpu_count() or 1, count // (MIN_BATCH // 2)))
+    cpus = (os.cpu_count() or 1) - _busy
+    return max(1, min(MAX_WORKERS, cpus, count // (MIN_BATCH // 2)))
 
 
 def render_all(
@@ -161,3 +167,53 @@ def _fork_map(shard: Sequence[T], work: Callable[[T], R]) -> tuple[int, int]:
             pipe.write(payload)
     finally:
         os._exit(code)
+
+
+class Background:
+    """Render ``items`` in one forked process while this one does other work; :meth:`join`.
+
+    A from-scratch build renders its article pages this way while the main process writes
+    the API, the feeds and the site's lists, so both CPUs are busy through the whole
+    build. Small batches (or no fork) are rendered at :meth:`join`, here.
+    """
+
+    def __init__(self, out: Output, items: Sequence[T], render: Callable[[T], None]) -> None:
+        self.out = out
+        self.render: Callable[[Any], None] = render
+        self.items: Sequence[Any] = items
+        self.child: tuple[int, int] | None = None
+        self.count = 0
+        if workers_for(len(items)) > 1:
+            global _busy
+            out.manifest.mark_pending()  # before forking: both processes change files
+            self.child = _fork(out, items, render, None)
+            self.count, self.items = len(items), ()
+            _busy += 1
+
+    def join(self) -> None:
+        """Wait for the worker and take in what it wrote (or render the items now)."""
+        for item in self.items:
+            self.render(item)
+        if self.child is not None:
+            global _busy
+            pid, fd = self.child
+            self.child = None
+            _busy -= 1
+            with os.fdopen(fd, "rb") as pipe:
+                data = pipe.read()
+            _, status = os.waitpid(pid, 0)
+            _merge(self.out, None, data, status)
+            log.debug("rendered in the background pages=%d", self.count)
+
+    def abort(self) -> None:
+        """Stop the worker (the build failed elsewhere); files it wrote are found stale by
+        the next build, which compares every file since the manifest is marked pending."""
+        if self.child is not None:
+            global _busy
+            pid, fd = self.child
+            self.child = None
+            _busy -= 1
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            os.close(fd)

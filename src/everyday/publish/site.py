@@ -34,7 +34,7 @@ from .catalog import Brief, Catalog, stamp_of
 from .entries import Entry, news_topics
 from .output import Output
 from .pages import Pages, base_path, environment, format_day
-from .parallel import render_all
+from .parallel import Background
 from .plan import Plan
 from .sitemaps import NEWS_WINDOW, NewsUrl
 from .urlsets import write_sitemaps
@@ -157,35 +157,76 @@ def write_site(
     plan: Plan | None = None,
 ) -> None:
     """:func:`build_site` from a catalog, rendering only what ``plan`` asks for."""
+    job = start_site(catalog, taxonomy, site, out, options, plan)
+    try:
+        job.finish()
+    finally:
+        job.articles.abort()
+
+
+def start_site(
+    catalog: Catalog,
+    taxonomy: Taxonomy,
+    site: SiteSettings,
+    out: Output,
+    options: SiteOptions,
+    plan: Plan | None = None,
+) -> SiteJob:
+    """Start the site: a big batch of article pages goes to a background worker at once,
+    so the caller can write the API and feeds meanwhile; then :meth:`SiteJob.finish`."""
     plan = plan or Plan()
     index = Index.of(
         catalog.unique, taxonomy, site, options.clusters, options.local_images, catalog.entry
     )
     pages = Pages(index, out, _write_static(out, site), plan, options.paging)
-    if not pages.keep_list("", hub=True):
-        stories = group_stories(index.listed, index.clusters)
-        pages.write_list("", site.title, None, stories, top=top_stories(stories))
-    for topic in news_topics(taxonomy):
-        prefix = f"topics/{topic.id}/"
-        if not pages.keep_list(prefix, topic=topic.name):
-            chosen = group_stories(catalog.topic(topic.name, unique=True), index.clusters)
-            pages.write_list(prefix, topic.name, topic.description, chosen, topic=topic)
-    for domain, group in index.by_provider().items():
-        prefix = f"providers/{domain}/"
-        if not pages.keep_list(prefix, domain=domain):
-            name = index.name_of(group[0].domain, group[0].provider)
-            pages.write_list(prefix, name, None, group_stories(group, index.clusters))
     articles = list(plan.chosen(index.listed, plan.articles))
-    render_all(out, articles, lambda brief: pages.write_article(catalog.entry(brief.path)))
-    web = site.web_url.rstrip("/")
-    # Oldest first: a new article is appended to the sitemap, not put before every other.
-    articles_map = [(f"{web}/{b.day}/{b.slug}/", b.stamp) for b in reversed(index.listed)]
-    pages.write_indexes(options.newsletters)
-    out.write("search/index.json", search_index(index, plan, _previous(out, "search/index.json")))
-    groups = (articles_map, pages.sitemap)
-    write_sitemaps(groups, recent(index, options.now), site, out, options.now, plan)
-    count = len(pages.sitemap) + len(articles_map)
-    log.info("site built published=%d pages=%d", len(index.listed), count)
+    job = Background(out, articles, lambda brief: pages.write_article(catalog.entry(brief.path)))
+    return SiteJob(catalog, taxonomy, site, out, options, plan, index, pages, job)
+
+
+@dataclass
+class SiteJob:
+    """A site being built: article pages under way, the rest written by :meth:`finish`."""
+
+    catalog: Catalog
+    taxonomy: Taxonomy
+    site: SiteSettings
+    out: Output
+    options: SiteOptions
+    plan: Plan
+    index: Index
+    pages: Pages
+    articles: Background
+
+    def finish(self) -> None:
+        """Lists, indexes, search index and sitemaps; then wait for the article pages."""
+        catalog, index, pages, plan, site, out = (
+            self.catalog, self.index, self.pages, self.plan, self.site, self.out,
+        )  # fmt: skip
+        if not pages.keep_list("", hub=True):
+            stories = group_stories(index.listed, index.clusters)
+            pages.write_list("", site.title, None, stories, top=top_stories(stories))
+        for topic in news_topics(self.taxonomy):
+            prefix = f"topics/{topic.id}/"
+            if not pages.keep_list(prefix, topic=topic.name):
+                chosen = group_stories(catalog.topic(topic.name, unique=True), index.clusters)
+                pages.write_list(prefix, topic.name, topic.description, chosen, topic=topic)
+        for domain, group in index.by_provider().items():
+            prefix = f"providers/{domain}/"
+            if not pages.keep_list(prefix, domain=domain):
+                name = index.name_of(group[0].domain, group[0].provider)
+                pages.write_list(prefix, name, None, group_stories(group, index.clusters))
+        web = site.web_url.rstrip("/")
+        # Oldest first: a new article is appended to the sitemap, not put before every other.
+        articles_map = [(f"{web}/{b.day}/{b.slug}/", b.stamp) for b in reversed(index.listed)]
+        pages.write_indexes(self.options.newsletters)
+        previous = _previous(out, "search/index.json")
+        out.write("search/index.json", search_index(index, plan, previous))
+        now = self.options.now
+        write_sitemaps((articles_map, pages.sitemap), recent(index, now), site, out, now, plan)
+        self.articles.join()
+        count = len(pages.sitemap) + len(articles_map)
+        log.info("site built published=%d pages=%d", len(index.listed), count)
 
 
 def recent(index: Index, now: datetime | None) -> list[NewsUrl]:
