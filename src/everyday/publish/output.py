@@ -132,7 +132,9 @@ class Output:
         self.rows: dict[str, Row] = {}  # manifest rows that change
         self.written: set[str] = set()
         self.dropped: set[str] = set()
-        self._dirs: set[Path] = set()
+        self._root = str(self.root)
+        self._dirs: set[str] = set()
+        self._new_dirs: set[str] = set()  # made by this build: their files are all new
 
     def sweep_all(self) -> None:
         """Make this a full build: every previous file not produced again is removed."""
@@ -161,26 +163,43 @@ class Output:
         size = len(payload)
         row = (size, digest)
         self.current[path] = row
-        target = self.root / path
+        target = f"{self._root}/{path}"  # strings, not Paths: a big build writes 10^5 files
         if self.manifest.get(path) == row:
             if _has_size(target, size):
                 return False
         else:
             self.rows[path] = row  # the manifest learns it even if the disk already had it
         try:
-            if target.parent not in self._dirs:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                self._dirs.add(target.parent)
+            parent = os.path.dirname(target)
+            if parent not in self._dirs:
+                self._ensure_dir(parent)
             if self.durable:
                 self.manifest.mark_pending()
-                changed = atomic_write(target, payload)
+                changed = atomic_write(Path(target), payload)
+            elif parent in self._new_dirs:  # a folder this build made holds nothing older
+                self.manifest.mark_pending()
+                changed = _create(target, payload) or replace_file(Path(target), payload)
             else:
-                changed = replace_file(target, payload, self.manifest.mark_pending)
+                changed = replace_file(Path(target), payload, self.manifest.mark_pending)
         except (OSError, RecordError) as e:
             raise PublishError(f"{target}: cannot write: {e}") from e
         if changed:
             self.written.add(path)
         return changed
+
+    def _ensure_dir(self, folder: str) -> None:
+        """Make ``folder`` (and missing parents); remember which ones this build made."""
+        try:
+            os.mkdir(folder)
+        except FileExistsError:
+            pass
+        except FileNotFoundError:
+            self._ensure_dir(os.path.dirname(folder))
+            self._ensure_dir(folder)
+            return
+        else:
+            self._new_dirs.add(folder)
+        self._dirs.add(folder)
 
     def drop(self, path: str) -> None:
         """Remove ``path`` at :meth:`finish` unless this build produces it."""
@@ -227,7 +246,7 @@ class Output:
             current = current.parent
 
 
-def _create(target: Path, payload: bytes) -> bool:
+def _create(target: Path | str, payload: bytes) -> bool:
     """Write a new file; False if it exists after all."""
     try:
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
@@ -243,9 +262,9 @@ def _create(target: Path, payload: bytes) -> bool:
     return True
 
 
-def _has_size(target: Path, size: int) -> bool:
+def _has_size(target: str, size: int) -> bool:
     # The manifest vouches for the bytes only if the file still has the recorded size.
     try:
-        return target.stat().st_size == size
+        return os.stat(target).st_size == size
     except OSError:
         return False

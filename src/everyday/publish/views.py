@@ -34,9 +34,19 @@ def clean(text: str | None) -> str:
     return _CONTROL.sub("", text or "")
 
 
+# The common case, decided without urlsplit: http(s), a plain host name, then a path.
+_PLAIN_URL = re.compile(
+    r"(?i:https?)://[A-Za-z0-9][A-Za-z0-9.-]*(?::[0-9]{1,5})?(?:[/?#][^\s]*)?\Z"
+)
+
+
 def safe_url(url: str | None) -> str | None:
     """``url`` if it is an absolute http(s) URL without spaces or controls, else None."""
-    if not url or _CONTROL.search(url) or any(c.isspace() for c in url):
+    if not url or _CONTROL.search(url):
+        return None
+    if _PLAIN_URL.match(url):
+        return url
+    if any(c.isspace() for c in url):
         return None
     try:
         parts = urlsplit(url)
