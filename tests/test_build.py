@@ -117,3 +117,29 @@ def test_build_full_puts_back_what_a_plain_build_does_not(
     after = {p: p.stat().st_mtime_ns for p in site.rglob("*") if p.is_file() and p not in gone}
     del after[site / MANIFEST], mtimes[site / MANIFEST]
     assert after == mtimes
+
+
+def test_build_command_puts_pinned_articles_first(hub_dir: Path, settings: Settings) -> None:
+    """A pin set through the store (the admin API's ``articles/pin``) leads the static
+    lists too, as it leads the live API's; unpinning puts the date order back."""
+    from everyday.store import search as store_search
+
+    collect(hub_dir, settings)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["build", "--hub", str(hub_dir)]).exit_code == 0
+    index = hub_dir / "_site/api/news/index.json"
+    items = json.loads(index.read_text())["value"]
+    oldest = items[-1]["webUrl"]
+    assert items[0]["webUrl"] != oldest
+    with open_hub(hub_dir, settings) as hub:
+        conn = hub.store.connection  # type: ignore[attr-defined]
+        assert store_search.set_pinned(conn, oldest, datetime.now(UTC))
+        conn.commit()
+    assert runner.invoke(cli, ["build", "--hub", str(hub_dir)]).exit_code == 0
+    assert json.loads(index.read_text())["value"][0]["webUrl"] == oldest
+    with open_hub(hub_dir, settings) as hub:
+        conn = hub.store.connection  # type: ignore[attr-defined]
+        assert store_search.set_pinned(conn, oldest, None)
+        conn.commit()
+    assert runner.invoke(cli, ["build", "--hub", str(hub_dir)]).exit_code == 0
+    assert json.loads(index.read_text())["value"] == items

@@ -50,11 +50,14 @@ def build_hub(
     clusters: Mapping[str, str] | None = None,
     out_dir: Path | None = None,
     full: bool = False,
+    pins: Mapping[str, str] | None = None,
 ) -> tuple[BuildReport, list[str]]:
     """Build API, feeds, pages and assets; returns the report and unreadable records.
 
     Args:
         clusters: record path -> story id (the store's ``get_clusters()``).
+        pins: record path -> when pinned (the store's ``get_pins()``): pinned records lead
+            the API's and the site's lists, as in the live API (not the feeds).
         out_dir: the site folder (default ``[publish] out_dir``).
         full: ignore the build state and render every file.
 
@@ -65,7 +68,7 @@ def build_hub(
     enabled = gc.isenabled()
     gc.disable()  # a build makes few cycles; collecting a big hub's state costs seconds
     try:
-        return _build(settings, taxonomy, now, clusters, out_dir, full)
+        return _build(settings, taxonomy, now, clusters, out_dir, full, dict(pins or {}))
     finally:
         if enabled:
             gc.enable()
@@ -78,6 +81,7 @@ def _build(
     clusters: Mapping[str, str] | None,
     out_dir: Path | None,
     full: bool,
+    pins: dict[str, str],
 ) -> tuple[BuildReport, list[str]]:
     paging = settings.publish.paging
     if paging not in PAGINGS:
@@ -89,10 +93,10 @@ def _build(
     state = BuildState() if full else _previous_state(out, config)
     clock.lap("state")
     records = read_records(settings.hub_dir, settings.storage.news_dir, state)
-    catalog = Catalog(records.briefs, records.loader(settings.hub_dir))
+    catalog = Catalog(records.briefs, records.loader(settings.hub_dir), pins)
     clusters = {str(p): str(c) for p, c in (clusters or {}).items()}
     images = CachedImages.of(settings, catalog, records, state)
-    plan, drops = _plan(out, state, catalog, records, clusters, images.local)
+    plan, drops = _plan(out, state, catalog, records, clusters, images.local, pins)
     clock.lap("records")
     newsletters = read_newsletters(settings.hub_dir)
     options = SiteOptions(newsletters, clusters, now, images.local, paging)
@@ -123,6 +127,7 @@ def _build(
         assets=assets,
         keys=plan.keys,
         search_rows=plan.search_rows,
+        pins=pins,
         members=state.members,
     )
     blobs = saved.dump(None if plan.full else records.restat)
@@ -161,12 +166,22 @@ def _plan(
     records: Records,
     clusters: dict[str, str],
     local: dict[str, str],
+    pins: dict[str, str],
 ) -> tuple[Plan, set[str]]:
     """Everything after a reset; else only what the changes touched."""
     if not state.config:
         out.sweep_all()
         return Plan(), set()
-    changes = Changes(state.briefs, records.changed, state.clusters, clusters, state.local, local)
+    changes = Changes(
+        state.briefs,
+        records.changed,
+        state.clusters,
+        clusters,
+        state.local,
+        local,
+        state.pins,
+        pins,
+    )
     return plan_changes(catalog, changes, state.keys, state.search_rows)
 
 

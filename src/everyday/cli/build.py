@@ -26,11 +26,13 @@ def build_and_report(
     """
     with open_hub(settings.hub_dir, settings) as hub:
         clusters = hub.store.get_clusters()
+        pins = hub.store.get_pins()
         report, problems = build_hub(
             settings,
             hub.taxonomy,
             datetime.now(UTC),
             clusters=clusters,
+            pins=pins,
             out_dir=out_dir,
             full=full,
         )

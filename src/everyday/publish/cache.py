@@ -39,7 +39,7 @@ from .quickread import quick_record
 
 log = logging.getLogger(__name__)
 
-STATE_VERSION = 5
+STATE_VERSION = 6
 STATE_KEY = "state"
 SHARDS = 64
 _RECORD_FIELDS = ("files", "briefs", "members")
@@ -62,6 +62,7 @@ class BuildState:
     assets: dict[str, StatKey] = field(default_factory=dict)
     keys: dict[str, dict[str, Any]] = field(default_factory=dict)  # group -> unit -> key
     search_rows: dict[str, int] = field(default_factory=dict)
+    pins: dict[str, str] = field(default_factory=dict)  # record path -> when pinned
 
     members: list[frozenset[str]] | None = field(default=None, repr=False)  # shard -> paths
 

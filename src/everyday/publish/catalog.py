@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from sys import intern
@@ -167,7 +167,8 @@ class Catalog:
 
     briefs: dict[str, Brief]
     loader: Callable[[str], Entry]
-    listed: list[Brief] = field(default_factory=list)  # published, newest first
+    pins: Mapping[str, str] = field(default_factory=dict)  # path -> when pinned (ISO text)
+    listed: list[Brief] = field(default_factory=list)  # published: pinned, then newest first
     unique: list[Brief] = field(default_factory=list)  # listed, one per page path
     winners: dict[tuple[str, str], Brief] = field(default_factory=dict)
     twins: dict[tuple[str, str], list[Brief]] = field(default_factory=dict)  # the losers
@@ -181,6 +182,11 @@ class Catalog:
             key = (brief.day, brief.slug)
             if self.winners.setdefault(key, brief) is not brief:
                 self.twins.setdefault(key, []).append(brief)
+        if self.pins:  # pinned records lead the lists, most recently pinned first
+            pins = self.pins
+            pinned = sorted((b for b in self.listed if b.path in pins), key=_PATH)
+            pinned.sort(key=lambda b: pins[b.path], reverse=True)
+            self.listed = pinned + [b for b in self.listed if b.path not in pins]
         self.unique = [b for b in self.listed if self.winners[(b.day, b.slug)] is b]
 
     @classmethod

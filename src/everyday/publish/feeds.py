@@ -26,7 +26,7 @@ from everyday.records.frontmatter import format_datetime
 from everyday.settings import SiteSettings
 from everyday.taxonomy import Taxonomy, Topic
 
-from .catalog import Catalog
+from .catalog import Brief, Catalog
 from .entries import Entry, absolute, item_api_path, news_topics
 from .output import Output
 from .plan import Plan
@@ -80,9 +80,18 @@ def write_feeds(
         if plan.keep(group, hub=topic is None, topic=topic.name if topic else ""):
             continue
         members = catalog.listed if topic is None else catalog.topic(topic.name)
-        paths = tuple(b.path for b in members[:FEED_SIZE])
+        paths = tuple(b.path for b in newest(members, FEED_SIZE, len(catalog.pins)))
         if plan.wants(f"{prefix}feed.xml", paths, paths, plan.records, group):
             _write_set(out, prefix, site, topic, [catalog.entry(p) for p in paths])
+
+
+def newest(members: Sequence[Brief], count: int, pins: int) -> list[Brief]:
+    """The ``count`` newest of a list whose first ``pins`` items may be pinned ones
+    (pins lead the pages, not the feeds, which are in date order)."""
+    head = members[: count + pins]
+    if not pins:
+        return list(head)
+    return sorted(head, key=lambda b: (-b.stamp, b.path))[:count]
 
 
 def _write_set(

@@ -112,6 +112,8 @@ class Changes:
     clusters: Mapping[str, str] = field(default_factory=dict)
     local_before: Mapping[str, str] = field(default_factory=dict)
     local: Mapping[str, str] = field(default_factory=dict)
+    pins_before: Mapping[str, str] = field(default_factory=dict)
+    pins: Mapping[str, str] = field(default_factory=dict)
 
 
 def plan_changes(
@@ -128,6 +130,9 @@ def plan_changes(
     """
     drops: set[str] = set()
     dirty = set(changes.records)
+    if changes.pins_before != changes.pins:  # a pinned or unpinned record moves in its lists
+        before, now = changes.pins_before, changes.pins
+        dirty |= {p for p in before.keys() | now.keys() if before.get(p) != now.get(p)}
     for day, slug in _page_keys(changes.records, changes.old, catalog.briefs):
         winner = catalog.winners.get((day, slug))
         if winner is None:  # nobody owns these paths any more

@@ -109,6 +109,10 @@ class Store(Protocol):
         """Record path -> story id of every article filed under a story."""
         ...
 
+    def get_pins(self) -> dict[str, str]:
+        """Record path -> when it was pinned (ISO text), for every pinned article."""
+        ...
+
     def delete_article(self, url: str) -> bool:
         """Forget the article reached by this URL, with its aliases; False if unknown."""
         ...

@@ -323,6 +323,13 @@ class SQLiteStore:
         ).fetchall()
         return {str(path): str(cluster) for path, cluster in rows}
 
+    def get_pins(self) -> dict[str, str]:
+        """Record path -> when it was pinned (ISO text), for every pinned article."""
+        rows = self._conn.execute(
+            "SELECT path, pinned_utc FROM articles WHERE pinned_utc IS NOT NULL"
+        ).fetchall()
+        return {str(path): str(when) for path, when in rows}
+
     @translated
     def delete_article(self, url: str) -> bool:
         """Forget the article reached by this URL, with its aliases; False if unknown."""
