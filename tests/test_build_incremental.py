@@ -148,12 +148,17 @@ def test_new_record_in_stable_paging_touches_only_the_newest_pages(tmp_path: Pat
     assert len(report.written) < 60, sorted(report.written)
 
 
-def test_seed_paging_shifts_every_page(tmp_path: Path) -> None:
+def test_seed_paging_shifts_every_page(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr("everyday.build.SEED_PAGING_ADVICE", 50)  # "big" for this test
     hub = Hub(tmp_path, "seed")
     hub.build()
     write_records(hub.settings, [make_record(COUNT + 1, hub.taxonomy, is_published=True)])
-    report, _ = hub.build()
+    with caplog.at_level("WARNING", logger="everyday.build"):
+        report, _ = hub.build()
     assert "api/news/page/15/index.json" in report.written  # the seed's layout: all shift
+    assert 'paging = "stable"' in caplog.text  # big hubs are told about stable paging
 
 
 def test_lists_carried_over_stay_right_through_later_changes(hub: Hub) -> None:

@@ -39,6 +39,7 @@ from .taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
 
+SEED_PAGING_ADVICE = 20_000  # published records past which seed paging gets a warning
 STATE_DIR = ".everyday/build"  # per site folder: the manifest and the build state
 
 
@@ -98,6 +99,12 @@ def _build(
     images = CachedImages.of(settings, catalog, records, state)
     plan, drops = _plan(out, state, catalog, records, clusters, images.local, pins)
     clock.lap("records")
+    if paging == "seed" and len(catalog.listed) > SEED_PAGING_ADVICE and not plan.full:
+        log.warning(
+            "seed paging on a big hub: each new article shifts every list page (%d records);"
+            ' [publish] paging = "stable" rewrites only the newest pages (docs/build.md)',
+            len(catalog.listed),
+        )
     newsletters = read_newsletters(settings.hub_dir)
     options = SiteOptions(newsletters, clusters, now, images.local, paging)
     site = start_site(catalog, taxonomy, settings.site, out, options, plan)  # article pages
