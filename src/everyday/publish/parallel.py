@@ -64,44 +64,60 @@ def render_all(
     children = [_fork(out, items[n::count], render, memo) for n in range(1, count)]
     for item in items[0::count]:
         render(item)
-    for pid, fd in children:
-        with os.fdopen(fd, "rb") as pipe:
-            data = pipe.read()
-        _, status = os.waitpid(pid, 0)
-        _merge(out, memo, data, status)
+    for child in children:
+        _merge(out, memo, *_collect(child))
     log.debug("rendered in parallel pages=%d workers=%d", len(items), count)
 
 
-def _fork(
-    out: Output, shard: Sequence[T], render: Callable[[T], None], memo: Any
-) -> tuple[int, int]:
+def _spawn(job: Callable[[], bytes], failure: Callable[[str], bytes]) -> tuple[int, int]:
+    """Fork a worker that runs ``job`` and sends its bytes back through a pipe.
+
+    Returns (pid, read end) for :func:`_collect`. The worker leaves with ``os._exit``
+    (no cleanups of the parent's objects run twice); an exception is sent as
+    ``failure(message)`` for the parent to raise.
+    """
     read, write = os.pipe()
     pid = os.fork()
     if pid:
         os.close(write)
         return pid, read
-    os.close(read)  # the worker: render, report, and leave without running cleanups
+    os.close(read)
     code = 0
     try:
-        out.current, out.rows, out.written = {}, {}, set()
-        made: dict[str, str] = {}
-        if memo is not None:
-            before = set(memo)
-            for item in shard:
-                render(item)
-            made = {k: v for k, v in memo.items() if k not in before}
-        else:
-            for item in shard:
-                render(item)
-        payload = marshal.dumps((out.current, out.rows, sorted(out.written), made, ""))
-    except BaseException as e:  # reported to the parent, which raises
-        payload = marshal.dumps(({}, {}, [], {}, f"{type(e).__name__}: {e}"))
+        payload = job()
+    except BaseException as e:
+        payload = failure(f"{type(e).__name__}: {e}")
         code = 1
     try:
         with os.fdopen(write, "wb") as pipe:
             pipe.write(payload)
     finally:
         os._exit(code)
+
+
+def _collect(child: tuple[int, int]) -> tuple[bytes, int]:
+    """A worker's bytes and exit status (waits for it)."""
+    pid, fd = child
+    with os.fdopen(fd, "rb") as pipe:
+        data = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    return data, status
+
+
+def _fork(
+    out: Output, shard: Sequence[T], render: Callable[[T], None], memo: Any
+) -> tuple[int, int]:
+    """A worker rendering ``shard`` through its copy of ``out`` (see :func:`_merge`)."""
+
+    def job() -> bytes:
+        out.current, out.rows, out.written = {}, {}, set()
+        before = set(memo) if memo is not None else set()
+        for item in shard:
+            render(item)
+        made = {k: v for k, v in memo.items() if k not in before} if memo is not None else {}
+        return marshal.dumps((out.current, out.rows, sorted(out.written), made, ""))
+
+    return _spawn(job, lambda error: marshal.dumps(({}, {}, [], {}, error)))
 
 
 def _merge(out: Output, memo: Any, data: bytes, status: int) -> None:
@@ -132,10 +148,8 @@ def map_all(items: Sequence[T], work: Callable[[T], R]) -> list[R]:
         return [work(item) for item in items]
     children = [_fork_map(items[n::count], work) for n in range(1, count)]
     shards: list[list[R]] = [[work(item) for item in items[0::count]]]
-    for pid, fd in children:
-        with os.fdopen(fd, "rb") as pipe:
-            data = pipe.read()
-        _, status = os.waitpid(pid, 0)
+    for child in children:
+        data, status = _collect(child)
         try:
             result = pickle.loads(data)
         except (EOFError, pickle.UnpicklingError, ValueError) as e:
@@ -150,23 +164,11 @@ def map_all(items: Sequence[T], work: Callable[[T], R]) -> list[R]:
 
 
 def _fork_map(shard: Sequence[T], work: Callable[[T], R]) -> tuple[int, int]:
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid:
-        os.close(write)
-        return pid, read
-    os.close(read)  # the worker: compute, report, and leave without running cleanups
-    code = 0
-    try:
-        payload = pickle.dumps([work(item) for item in shard], protocol=pickle.HIGHEST_PROTOCOL)
-    except BaseException as e:  # reported to the parent, which raises
-        payload = pickle.dumps(f"{type(e).__name__}: {e}")
-        code = 1
-    try:
-        with os.fdopen(write, "wb") as pipe:
-            pipe.write(payload)
-    finally:
-        os._exit(code)
+    """A worker computing ``work`` over ``shard`` (results pickled back)."""
+    return _spawn(
+        lambda: pickle.dumps([work(item) for item in shard], protocol=pickle.HIGHEST_PROTOCOL),
+        pickle.dumps,
+    )
 
 
 class Background:
@@ -196,13 +198,9 @@ class Background:
             self.render(item)
         if self.child is not None:
             global _busy
-            pid, fd = self.child
-            self.child = None
+            child, self.child = self.child, None
             _busy -= 1
-            with os.fdopen(fd, "rb") as pipe:
-                data = pipe.read()
-            _, status = os.waitpid(pid, 0)
-            _merge(self.out, None, data, status)
+            _merge(self.out, None, *_collect(child))
             log.debug("rendered in the background pages=%d", self.count)
 
     def abort(self) -> None:
