@@ -3,7 +3,7 @@
 Parsing a record costs about 0.1 ms, so a 100,000-record hub cannot be re-read on every
 build. The state remembers, per record file, its stat key (size, mtime, inode) and its
 :class:`~everyday.publish.catalog.Brief`; a build stats every file and re-reads only those
-whose key changed (and re-parses only those whose bytes changed). It also remembers what
+whose key changed (a file only touched keeps its brief). It also remembers what
 the previous build rendered (clusters, cached images, page keys, search rows), which is how
 :mod:`.plan` knows what changed. The state is stored with :mod:`marshal` in the build's
 manifest database (:mod:`.manifest`), in the same transaction as the file rows, so the two
