@@ -28,6 +28,7 @@ from build_samples import (
 from everyday.build import WARM_STATES, build_hub
 from everyday.errors import ConfigError
 from everyday.publish import Output
+from everyday.publish import cache as cache_module
 from everyday.publish.catalog import stamp_of
 from everyday.publish.quickread import quick_record
 from everyday.publish.sitemaps import SitemapUrl, urlset
@@ -227,6 +228,32 @@ def test_pins_lead_the_lists_not_the_feeds(hub: Hub) -> None:
     hub.check()
     first = json.loads((hub.site / "api/news/index.json").read_text("utf-8"))["value"][0]
     assert first["webUrl"] != old.web_url
+
+
+def test_seed_paging_reuses_texts_instead_of_parsing_every_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every list page shifts, but unchanged records' API texts and cards come from the
+    previous build: a new article parses a handful of records, not the hub."""
+    monkeypatch.setattr("everyday.publish.feeds.FEED_SIZE", 3)  # feeds parse their items
+    hub = Hub(tmp_path, "seed")
+    hub.build()
+    write_records(hub.settings, [make_record(COUNT + 1, hub.taxonomy, is_published=True)])
+    hub.build()  # the first incremental build after a full one makes and keeps the texts
+    parsed: list[str] = []
+    real = cache_module.parse_text
+
+    def counting(text: str, path: str):  # type: ignore[no-untyped-def]
+        parsed.append(path)
+        return real(text, path)
+
+    monkeypatch.setattr(cache_module, "parse_text", counting)
+    write_records(hub.settings, [make_record(COUNT + 2, hub.taxonomy, is_published=True)])
+    report, _ = hub.build()
+    count = len(parsed)
+    hub.check()
+    assert "api/news/page/15/index.json" in report.written  # every page shifted...
+    assert 0 < count <= 12, parsed[:count]  # ...from kept texts (not ~65 listed records)
 
 
 def test_old_dated_record_edit_and_delete(hub: Hub) -> None:

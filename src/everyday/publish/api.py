@@ -19,6 +19,7 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from itertools import chain
@@ -35,7 +36,7 @@ from everyday.taxonomy import Taxonomy, Topic
 from .catalog import Brief, Catalog, brief_of, images_of, paginate
 from .entries import Entry, absolute, news_topics
 from .jsonapi import VALUE_INDENT, Item, dumps, full_item_text, images_json, news_item, page_text
-from .output import Output
+from .output import Output, TextCache
 from .parallel import render_all
 from .plan import Plan
 
@@ -96,7 +97,8 @@ def write_api(
     if site.page_size < 1:
         raise ConfigError(f"[site] page_size must be at least 1, got {site.page_size}")
     plan = plan or Plan()
-    items = _Items(catalog, site)
+    cache = TextCache(out, "item", reuse=not plan.full, keep=paging == "seed")
+    items = _Items(catalog, site, cache, plan.records)
 
     def write_item(brief: Brief) -> None:
         path = brief.item_path
@@ -122,22 +124,41 @@ def write_api(
         )
         for number in range(1, total + 1):  # known pages, so that fewer pages drop the rest
             plan.keys.setdefault("", {})[f"api/{name}/page/{number}/index.json"] = ()
+    items.keep()
     log.info("api built published=%d topics=%d", len(catalog.listed), len(news_topics(taxonomy)))
 
 
 class _Items:
-    """Each listed record encoded once at :data:`VALUE_INDENT` (pasted into every page)."""
+    """Each listed record encoded once at :data:`VALUE_INDENT` (pasted into every page);
+    an unchanged record's text comes from the previous build (:class:`.output.TextCache`)."""
 
-    def __init__(self, catalog: Catalog, site: SiteSettings) -> None:
+    def __init__(
+        self, catalog: Catalog, site: SiteSettings, cache: TextCache, dirty: AbstractSet[str]
+    ):
         self.catalog = catalog
         self.site = site
+        self.cache = cache
+        self.dirty = dirty
         self.texts: dict[str, str] = {}
+        self.reused: set[str] = set()
 
     def text(self, brief: Brief) -> str:
         if brief.path not in self.texts:
-            entry = self.catalog.entry(brief.path)
-            self.texts[brief.path] = dumps(news_item(entry, self.site), VALUE_INDENT)
+            kept = None if brief.path in self.dirty else self.cache.get(brief.path, brief.version)
+            if kept is not None:
+                self.reused.add(brief.path)
+                self.texts[brief.path] = kept
+            else:
+                entry = self.catalog.entry(brief.path)
+                self.texts[brief.path] = dumps(news_item(entry, self.site), VALUE_INDENT)
         return self.texts[brief.path]
+
+    def keep(self) -> None:
+        """Hand the texts made this build to the cache (workers' ones came back as memo)."""
+        briefs = self.catalog.briefs
+        for path, text in self.texts.items():
+            if path not in self.reused and path in briefs:
+                self.cache.put(path, briefs[path].version, text)
 
 
 class ApiLists:

@@ -104,6 +104,10 @@ class JsonManifest:
         """JSON manifests keep no build state."""
         return {}
 
+    def texts(self, kind: str) -> dict[str, tuple[int, str]]:
+        """JSON manifests keep no texts."""
+        return {}
+
     def preload(self) -> None:
         """Already in memory."""
 
@@ -119,7 +123,12 @@ class JsonManifest:
         return lambda: set(rows)
 
     def save(
-        self, changed: Mapping[str, Row], removed: Iterable[str], meta: Mapping[str, bytes]
+        self,
+        changed: Mapping[str, Row],
+        removed: Iterable[str],
+        meta: Mapping[str, bytes],
+        texts: TextRows | None = None,
+        clear_texts: bool = False,
     ) -> None:
         """Write the manifest with ``changed`` rows updated and ``removed`` paths dropped."""
         removed = [p for p in removed if p in self.rows]
@@ -137,7 +146,13 @@ CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY, size INTEGER NOT NULL, digest TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS texts (  -- version: a 64-bit digest, as text (SQLite's are signed)
+    kind TEXT NOT NULL, path TEXT NOT NULL, version TEXT NOT NULL, text TEXT NOT NULL,
+    PRIMARY KEY (kind, path)
+) WITHOUT ROWID;
 """
+
+TextRows = Mapping[tuple[str, str], tuple[int, str]]  # (kind, record path) -> (version, text)
 
 
 def _open(database: Path) -> sqlite3.Connection:
@@ -199,6 +214,7 @@ class DbManifest:
             self.conn.execute("BEGIN")
             self.conn.execute("DELETE FROM files")
             self.conn.execute("DELETE FROM meta")
+            self.conn.execute("DELETE FROM texts")
             self.conn.executemany(
                 "INSERT INTO files VALUES (?, ?, ?)",
                 ((p, s, d) for p, (s, d) in self.legacy.items()),
@@ -236,6 +252,11 @@ class DbManifest:
         )
         return {str(k): bytes(v) for k, v in rows}
 
+    def texts(self, kind: str) -> dict[str, tuple[int, str]]:
+        """Texts of ``kind`` the previous builds kept: record path -> (version, text)."""
+        rows = self.conn.execute("SELECT path, version, text FROM texts WHERE kind = ?", (kind,))
+        return {str(p): (int(v), str(t)) for p, v, t in rows}
+
     def mark_pending(self) -> None:
         """Before the first file changes: a crash from here on must not leave a valid token."""
         if not self._pending:
@@ -243,13 +264,25 @@ class DbManifest:
             _write(self.token, json.dumps({"build": PENDING}) + "\n")
 
     def save(
-        self, changed: Mapping[str, Row], removed: Iterable[str], meta: Mapping[str, bytes]
+        self,
+        changed: Mapping[str, Row],
+        removed: Iterable[str],
+        meta: Mapping[str, bytes],
+        texts: TextRows | None = None,
+        clear_texts: bool = False,
     ) -> None:
-        """Apply the differences, store ``meta``, then name the new build in the token."""
+        """Apply the differences, store ``meta`` and ``texts`` (after forgetting every text
+        with ``clear_texts``), then name the new build in the token."""
         build = secrets.token_hex(8) if (self._pending or not self.build) else self.build
         try:
             with self.conn:
                 self.conn.execute("BEGIN")
+                if clear_texts:
+                    self.conn.execute("DELETE FROM texts")
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO texts VALUES (?, ?, ?, ?)",
+                    ((k, p, str(v), t) for (k, p), (v, t) in (texts or {}).items()),
+                )
                 self.conn.executemany(
                     "INSERT OR REPLACE INTO files VALUES (?, ?, ?)",
                     ((p, s, d) for p, (s, d) in changed.items()),

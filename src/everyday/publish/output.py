@@ -132,6 +132,8 @@ class Output:
         self.rows: dict[str, Row] = {}  # manifest rows that change
         self.written: set[str] = set()
         self.dropped: set[str] = set()
+        self.texts: dict[tuple[str, str], tuple[int, str]] = {}  # see :class:`TextCache`
+        self.clear_texts = False
         self._root = str(self.root)
         self._dirs: set[str] = set()
         self._new_dirs: set[str] = set()  # made by this build: their files are all new
@@ -219,7 +221,7 @@ class Output:
                 self._prune(target.parent)
             removed.add(path)
         self.root.mkdir(parents=True, exist_ok=True)
-        self.manifest.save(self.rows, removed, meta or {})
+        self.manifest.save(self.rows, removed, meta or {}, self.texts, self.clear_texts)
         written = frozenset(self.written)
         gone = frozenset(removed)
         total = self.manifest.count()
@@ -268,3 +270,39 @@ def _has_size(target: str, size: int) -> bool:
         return os.stat(target).st_size == size
     except OSError:
         return False
+
+
+class TextCache:
+    """Texts a build made for records (per-item API JSON, cards), kept for the next build.
+
+    With the seed's paging one new article shifts every list page, and each page needs
+    the texts of the records it lists: without this, every record of the hub would be
+    parsed again to make them. A text is reused only for the same record version, in an
+    incremental build, and when the caller knows nothing else it depends on changed. A
+    full build (after a settings or template change, say) forgets every kept text and
+    keeps none (it would slow every from-scratch build): the first incremental build
+    after it makes them and keeps them.
+    """
+
+    def __init__(self, out: Output, kind: str, *, reuse: bool, keep: bool) -> None:
+        self.out = out
+        self.kind = kind
+        self.reuse = reuse
+        self.keep = keep and reuse
+        self._old: dict[str, tuple[int, str]] | None = None
+        if keep and not reuse:
+            out.clear_texts = True
+
+    def get(self, path: str, version: int) -> str | None:
+        """The kept text of ``path`` at ``version``, if any."""
+        if not self.reuse:
+            return None
+        if self._old is None:
+            self._old = self.out.manifest.texts(self.kind)
+        row = self._old.get(path)
+        return row[1] if row is not None and row[0] == version else None
+
+    def put(self, path: str, version: int, text: str) -> None:
+        """Keep a text made this build."""
+        if self.keep:
+            self.out.texts[(self.kind, path)] = (version, text)

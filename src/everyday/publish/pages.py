@@ -15,9 +15,9 @@ from jinja2 import Environment, PackageLoader, Template, select_autoescape
 from markupsafe import Markup
 
 from .api import NewsletterEntry
-from .catalog import paginate
+from .catalog import Brief, paginate
 from .entries import Entry
-from .output import Output
+from .output import Output, TextCache
 from .plan import Plan
 from .urlsets import Page
 from .views import Index, article_json_ld, related_of, safe_url
@@ -73,6 +73,11 @@ class Pages:
         self.base = base_path(index.site)
         self.sitemap: list[Page] = []
         self._html: dict[tuple[str, bool], Markup] = {}
+        keep = paging == "seed"  # where one article re-renders every list page
+        self._kept = {
+            lead: TextCache(out, "lead" if lead else "card", reuse=not plan.full, keep=keep)
+            for lead in (False, True)
+        }
 
     def render(self, name: str, path: str, **context: Any) -> None:
         """Render template ``name`` to ``<path>index.html`` (or ``path`` itself for a file)."""
@@ -85,10 +90,19 @@ class Pages:
 
     def card_html(self, story: Any, *, lead: bool = False) -> Markup:
         """A story's card as HTML, rendered once: a story appears on several lists."""
-        key = (story.lead.path, lead)
+        brief = story.lead
+        key = (brief.path, lead)
         if key not in self._html:
-            macro = template("macros.html").module.card  # type: ignore[attr-defined]
-            self._html[key] = macro(self.index.card(story.lead), level=3, lead=lead)
+            cache = self._kept[lead]
+            fresh = brief.path in self.plan.cards or not isinstance(brief, Brief)
+            kept = None if fresh else cache.get(brief.path, brief.version)
+            if kept is not None:
+                self._html[key] = Markup(kept)  # our own rendering, kept by the last build
+            else:
+                macro = template("macros.html").module.card  # type: ignore[attr-defined]
+                self._html[key] = html = macro(self.index.card(brief), level=3, lead=lead)
+                if isinstance(brief, Brief):
+                    cache.put(brief.path, brief.version, str(html))
         return self._html[key]
 
     def write_list(
