@@ -42,7 +42,7 @@ from ..store import search as store_search
 from ..store.sqlite import SQLiteStore
 from .auth import client_address, require_key
 from .keys import ApiKey
-from .responses import ApiError
+from .responses import ApiError, BodyTooLarge, read_capped
 from .state import ServeState
 
 log = logging.getLogger(__name__)
@@ -57,16 +57,10 @@ async def read_json(request: Request, state: ServeState) -> dict[str, Any]:
         ApiError: 413 when too large, 400 when not a JSON object.
     """
     limit = state.serve.max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise ApiError(413, f"request body over {limit} bytes")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise ApiError(413, f"request body over {limit} bytes")
-        chunks.append(chunk)
-    raw = b"".join(chunks)
+    try:
+        raw = await read_capped(request, limit)
+    except BodyTooLarge:
+        raise ApiError(413, f"request body over {limit} bytes") from None
     if not raw.strip():
         return {}
     try:

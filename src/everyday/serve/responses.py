@@ -52,3 +52,25 @@ def body_response(request: Request, body: Body, cache_control: str, vary: str = 
         headers["Content-Encoding"] = "gzip"
         return Response(body.gz, media_type=JSON, headers=headers)
     return Response(body.data, media_type=JSON, headers=headers)
+
+
+class BodyTooLarge(Exception):
+    """A request body over its cap (the caller answers 413 in its own words)."""
+
+
+async def read_capped(request: Request, limit: int) -> bytes:
+    """The request body, read no further than ``limit`` bytes.
+
+    Raises:
+        BodyTooLarge: the declared or the actual length is over ``limit``.
+    """
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise BodyTooLarge(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -34,6 +34,7 @@ from ..publish.mail import ONE_CLICK, SUBSCRIBERS_FILE, hub_secret, is_valid_tok
 from ..publish.mail import parse_subscribers as parse_subscriber_lines
 from ..records.files import atomic_write
 from .auth import client_address
+from .responses import BodyTooLarge, read_capped
 from .state import ServeState
 
 log = logging.getLogger(__name__)
@@ -170,16 +171,10 @@ def is_one_click(content_type: str, body: bytes) -> bool:
 
 
 async def _read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
-        raise Refusal(413, f"The request body is over {MAX_BODY_BYTES} bytes.")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise Refusal(413, f"The request body is over {MAX_BODY_BYTES} bytes.")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    try:
+        return await read_capped(request, MAX_BODY_BYTES)
+    except BodyTooLarge:
+        raise Refusal(413, f"The request body is over {MAX_BODY_BYTES} bytes.") from None
 
 
 async def one_click(request: Request) -> Response:
