@@ -201,7 +201,9 @@ class DbManifest:
         self._rows: dict[str, Row] | None = None
 
     def preload(self) -> None:
-        """Read every row at once (a full build looks most of them up)."""
+        """Read every row at once (a full build looks most of them up); once."""
+        if self._rows is not None:
+            return
         rows = self.conn.execute("SELECT path, size, digest FROM files")
         self._rows = {str(p): (int(s), str(d)) for p, s, d in rows}
 

@@ -61,6 +61,7 @@ def render_all(
             render(item)
         return
     out.manifest.mark_pending()  # before forking: every process may change files
+    out.manifest.preload()  # and workers look rows up in memory, not through a shared connection
     children = [_fork(out, items[n::count], render, memo) for n in range(1, count)]
     for item in items[0::count]:
         render(item)
@@ -188,6 +189,7 @@ class Background:
         if workers_for(len(items)) > 1:
             global _busy
             out.manifest.mark_pending()  # before forking: both processes change files
+            out.manifest.preload()  # rows in memory: no SQLite connection used across fork
             self.child = _fork(out, items, render, None)
             self.count, self.items = len(items), ()
             _busy += 1
