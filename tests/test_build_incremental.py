@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +26,7 @@ from build_samples import (
     record_path,
     write_records,
 )
-from everyday.build import WARM_STATES, build_hub
+from everyday.build import WARM_STATES, build_hub, state_database
 from everyday.errors import ConfigError
 from everyday.publish import Output
 from everyday.publish import cache as cache_module
@@ -254,6 +255,14 @@ def test_seed_paging_reuses_texts_instead_of_parsing_every_record(
     hub.check()
     assert "api/news/page/15/index.json" in report.written  # every page shifted...
     assert 0 < count <= 12, parsed[:count]  # ...from kept texts (not ~65 listed records)
+    gone = hub.records[30]
+    (hub.news / record_path(gone)).unlink()
+    hub.build()
+    hub.check()
+    database = sqlite3.connect(state_database(hub.settings, hub.site))
+    kept = {p for (p,) in database.execute("SELECT path FROM texts")}
+    database.close()
+    assert kept and f"_news/{record_path(gone)}" not in kept  # a deleted record's texts go
 
 
 def test_old_dated_record_edit_and_delete(hub: Hub) -> None:

@@ -31,7 +31,7 @@ from .publish.api import read_newsletters, write_api
 from .publish.cache import STATE_KEY, BuildState, Records, StatKey, read_records
 from .publish.catalog import PAGINGS, Brief, Catalog
 from .publish.feeds import write_feeds
-from .publish.output import BuildReport, Output
+from .publish.output import BuildReport, Output, forget_texts
 from .publish.plan import Changes, Plan, plan_changes
 from .publish.site import SiteOptions, start_site
 from .settings import Settings
@@ -137,6 +137,8 @@ def _build(
         pins=pins,
         members=state.members,
     )
+    if not plan.full:
+        forget_texts(out, records.changed - records.briefs.keys())
     blobs = saved.dump(None if plan.full else records.restat)
     generation = secrets.token_hex(8)
     report = out.finish({**blobs, GENERATION_KEY: generation.encode("ascii")})

@@ -36,7 +36,7 @@ from everyday.taxonomy import Taxonomy, Topic
 from .catalog import Brief, Catalog, brief_of, images_of, paginate
 from .entries import Entry, absolute, news_topics
 from .jsonapi import VALUE_INDENT, Item, dumps, full_item_text, images_json, news_item, page_text
-from .output import Output, TextCache
+from .output import TEXT_KINDS, Output, TextCache
 from .parallel import render_all
 from .plan import Plan
 
@@ -97,7 +97,7 @@ def write_api(
     if site.page_size < 1:
         raise ConfigError(f"[site] page_size must be at least 1, got {site.page_size}")
     plan = plan or Plan()
-    cache = TextCache(out, "item", reuse=not plan.full, keep=paging == "seed")
+    cache = TextCache(out, TEXT_KINDS[0], reuse=not plan.full, keep=paging == "seed")
     items = _Items(catalog, site, cache, plan.records)
 
     def write_item(brief: Brief) -> None:

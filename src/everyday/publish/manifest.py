@@ -152,7 +152,8 @@ CREATE TABLE IF NOT EXISTS texts (  -- version: a 64-bit digest, as text (SQLite
 ) WITHOUT ROWID;
 """
 
-TextRows = Mapping[tuple[str, str], tuple[int, str]]  # (kind, record path) -> (version, text)
+# (kind, record path) -> (version, text), or None to forget it
+TextRows = Mapping[tuple[str, str], tuple[int, str] | None]
 
 
 def _open(database: Path) -> sqlite3.Connection:
@@ -281,9 +282,14 @@ class DbManifest:
                 self.conn.execute("BEGIN")
                 if clear_texts:
                     self.conn.execute("DELETE FROM texts")
+                rows = (texts or {}).items()
                 self.conn.executemany(
                     "INSERT OR REPLACE INTO texts VALUES (?, ?, ?, ?)",
-                    ((k, p, str(v), t) for (k, p), (v, t) in (texts or {}).items()),
+                    ((k, p, str(row[0]), row[1]) for (k, p), row in rows if row is not None),
+                )
+                self.conn.executemany(
+                    "DELETE FROM texts WHERE kind = ? AND path = ?",
+                    (key for key, row in rows if row is None),
                 )
                 self.conn.executemany(
                     "INSERT OR REPLACE INTO files VALUES (?, ?, ?)",

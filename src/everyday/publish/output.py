@@ -17,7 +17,7 @@ import hashlib
 import logging
 import os
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -132,7 +132,7 @@ class Output:
         self.rows: dict[str, Row] = {}  # manifest rows that change
         self.written: set[str] = set()
         self.dropped: set[str] = set()
-        self.texts: dict[tuple[str, str], tuple[int, str]] = {}  # see :class:`TextCache`
+        self.texts: dict[tuple[str, str], tuple[int, str] | None] = {}  # see TextCache
         self.clear_texts = False
         self._root = str(self.root)
         self._dirs: set[str] = set()
@@ -270,6 +270,16 @@ def _has_size(target: str, size: int) -> bool:
         return os.stat(target).st_size == size
     except OSError:
         return False
+
+
+TEXT_KINDS = ("item", "card", "lead")  # per-item API JSON, a card, a lead story's card
+
+
+def forget_texts(out: Output, paths: Iterable[str]) -> None:
+    """Drop the kept texts of records that are gone (or no longer readable)."""
+    for path in paths:
+        for kind in TEXT_KINDS:
+            out.texts.setdefault((kind, path), None)
 
 
 class TextCache:

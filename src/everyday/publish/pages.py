@@ -17,7 +17,7 @@ from markupsafe import Markup
 from .api import NewsletterEntry
 from .catalog import Brief, paginate
 from .entries import Entry
-from .output import Output, TextCache
+from .output import TEXT_KINDS, Output, TextCache
 from .plan import Plan
 from .urlsets import Page
 from .views import Index, article_json_ld, related_of, safe_url
@@ -75,7 +75,7 @@ class Pages:
         self._html: dict[tuple[str, bool], Markup] = {}
         keep = paging == "seed"  # where one article re-renders every list page
         self._kept = {
-            lead: TextCache(out, "lead" if lead else "card", reuse=not plan.full, keep=keep)
+            lead: TextCache(out, TEXT_KINDS[2 if lead else 1], reuse=not plan.full, keep=keep)
             for lead in (False, True)
         }
 
