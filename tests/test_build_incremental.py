@@ -26,10 +26,12 @@ from build_samples import (
     record_path,
     write_records,
 )
-from everyday.build import WARM_STATES, build_hub, state_database
+from everyday.build import WARM_STATES, build_hub, config_digest, state_database
 from everyday.errors import ConfigError
 from everyday.publish import Output
 from everyday.publish import cache as cache_module
+from everyday.publish import site as site_module
+from everyday.publish.cache import BuildState
 from everyday.publish.catalog import stamp_of
 from everyday.publish.quickread import quick_record
 from everyday.publish.sitemaps import SitemapUrl, urlset
@@ -263,6 +265,73 @@ def test_seed_paging_reuses_texts_instead_of_parsing_every_record(
     kept = {p for (p,) in database.execute("SELECT path FROM texts")}
     database.close()
     assert kept and f"_news/{record_path(gone)}" not in kept  # a deleted record's texts go
+
+
+@pytest.mark.parametrize("cold", [True, False])
+def test_search_index_rows_of_unchanged_records_are_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cold: bool
+) -> None:
+    """A new article re-renders its own search row only: the others come from the previous
+    file (a new process) or from memory (a warm build), and the file equals a full build."""
+    hub = Hub(tmp_path, "stable", cold=cold)
+    hub.build()
+    made: list[str] = []
+    real = site_module.search_row
+
+    def counting(card):  # type: ignore[no-untyped-def]
+        made.append(card.href)
+        return real(card)
+
+    monkeypatch.setattr(site_module, "search_row", counting)
+    new = make_record(COUNT + 1, hub.taxonomy, is_published=True)
+    write_records(hub.settings, [new])
+    hub.build()
+    assert len(made) == 1 and record_path(new)[11:-3] in made[0]
+    hub.check()
+
+
+def test_search_index_of_another_shape_is_rendered_again(tmp_path: Path) -> None:
+    """A previous file that does not split into rows (edited by hand) is not trusted."""
+    hub = Hub(tmp_path, "stable", cold=True)
+    hub.build()
+    index = hub.site / "search" / "index.json"
+    index.write_bytes(index.read_bytes().replace(b'"url":', b'"link":'))
+    write_records(hub.settings, [make_record(COUNT + 1, hub.taxonomy, is_published=True)])
+    hub.build()
+    hub.check()
+
+
+def test_state_parts_are_rewritten_only_when_they_change(hub: Hub) -> None:
+    """An incremental build stores the parts of the state that changed, and drops the page
+    keys of lists that are gone; reading it back gives the same state."""
+    database = state_database(hub.settings, hub.site)
+
+    def blobs() -> dict[str, bytes]:
+        conn = sqlite3.connect(database)
+        try:
+            return {k: bytes(v) for k, v in conn.execute("SELECT key, value FROM meta")}
+        finally:
+            conn.close()
+
+    before = blobs()
+    victim = hub.records[5]
+    (hub.news / record_path(victim)).unlink()
+    hub.build()
+    after = blobs()
+    changed = {k for k in after if before.get(k) != after[k]}
+    assert "state.clusters" not in changed and "state.stems" not in changed
+    assert any(k.startswith("state.keys:") for k in changed)
+    assert any(k.startswith("state:") for k in changed)  # the record's shard
+    assert len([k for k in changed if k.startswith("state:")]) == 1
+    hub.check()
+    WARM_STATES.clear()
+    config = config_digest(hub.settings, hub.taxonomy)
+    state = BuildState.load(after, config)
+    assert state.config == config and f"_news/{record_path(victim)}" not in state.files
+    assert len(state.files) == COUNT - 1 and state.keys and state.clusters
+    gone = dict(after)
+    del gone[next(k for k in after if k.startswith("state.keys:"))]
+    assert BuildState.load(gone, config).config == ""  # a part missing: build everything
 
 
 def test_old_dated_record_edit_and_delete(hub: Hub) -> None:

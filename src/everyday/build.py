@@ -106,7 +106,8 @@ def _build(
             len(catalog.listed),
         )
     newsletters = read_newsletters(settings.hub_dir)
-    options = SiteOptions(newsletters, clusters, now, images.local, paging)
+    memo = {} if plan.full else state.memo  # what a warm build keeps in memory only
+    options = SiteOptions(newsletters, clusters, now, images.local, paging, memo)
     site = start_site(catalog, taxonomy, settings.site, out, options, plan)  # article pages
     try:
         write_api(catalog, taxonomy, settings.site, out, newsletters, paging=paging, plan=plan)
@@ -133,13 +134,13 @@ def _build(
         cache_files=images.names,
         assets=assets,
         keys=plan.keys,
-        search_rows=plan.search_rows,
         pins=pins,
         members=state.members,
+        memo=memo,
     )
     if not plan.full:
         forget_texts(out, records.changed - records.briefs.keys())
-    blobs = saved.dump(None if plan.full else records.restat)
+    blobs = saved.dump(None if plan.full else records.restat, state)
     generation = secrets.token_hex(8)
     report = out.finish({**blobs, GENERATION_KEY: generation.encode("ascii")})
     WARM_STATES[out.manifest_path] = (generation, saved)
@@ -191,7 +192,7 @@ def _plan(
         state.pins,
         pins,
     )
-    return plan_changes(catalog, changes, state.keys, state.search_rows)
+    return plan_changes(catalog, changes, state.keys)
 
 
 GENERATION_KEY = "generation"  # names the saved state: a process that saved it may reuse it

@@ -39,10 +39,11 @@ from .quickread import quick_record
 
 log = logging.getLogger(__name__)
 
-STATE_VERSION = 6
+STATE_VERSION = 7
 STATE_KEY = "state"
 SHARDS = 64
-_RECORD_FIELDS = ("files", "briefs", "members")
+_HEAD_FIELDS = ("config", "problems", "pins")  # small: rewritten every build
+_PART_FIELDS = ("clusters", "local", "stems", "cache_files", "assets")  # own blob each
 
 StatKey = tuple[int, int, int]
 
@@ -61,16 +62,32 @@ class BuildState:
     cache_files: tuple[str, ...] = ()  # names in the hub's image cache
     assets: dict[str, StatKey] = field(default_factory=dict)
     keys: dict[str, dict[str, Any]] = field(default_factory=dict)  # group -> unit -> key
-    search_rows: dict[str, int] = field(default_factory=dict)
     pins: dict[str, str] = field(default_factory=dict)  # record path -> when pinned
 
     members: list[frozenset[str]] | None = field(default=None, repr=False)  # shard -> paths
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)  # warm builds only
 
-    def dump(self, dirty: Collection[str] | None = None) -> dict[str, bytes]:
-        """The state as meta blobs: the head, and the record shards holding a ``dirty`` path
-        (every shard if None). Briefs are stored as plain tuples: marshal knows no classes."""
-        head = {k: v for k, v in self.__dict__.items() if k not in _RECORD_FIELDS}
-        blobs = {STATE_KEY: marshal.dumps((STATE_VERSION, head))}
+    def dump(
+        self, dirty: Collection[str] | None = None, before: BuildState | None = None
+    ) -> dict[str, bytes | None]:
+        """The state as meta blobs: the head, the record shards holding a ``dirty`` path
+        (every shard if None), and each other part unless it equals ``before``'s (the state
+        this build started from, still stored). None marks a blob to delete. Briefs are
+        stored as plain tuples: marshal knows no classes."""
+        same = before is not None and before.config == self.config and dirty is not None
+        head = {k: getattr(self, k) for k in _HEAD_FIELDS}
+        head["groups"] = sorted(self.keys)
+        blobs: dict[str, bytes | None] = {STATE_KEY: marshal.dumps((STATE_VERSION, head))}
+        for name in _PART_FIELDS:
+            value = getattr(self, name)
+            if not same or not _same(value, getattr(before, name)):
+                blobs[f"{STATE_KEY}.{name}"] = marshal.dumps(value)
+        old_keys = before.keys if same and before is not None else {}
+        for group, units in self.keys.items():
+            if not _same(units, old_keys.get(group)):
+                blobs[f"{STATE_KEY}.keys:{group}"] = marshal.dumps(units)
+        for group in old_keys.keys() - self.keys.keys():
+            blobs[f"{STATE_KEY}.keys:{group}"] = None
         if self.members is None or dirty is None:
             self.members = _members(self.files)
             shards: Collection[int] = range(SHARDS)
@@ -95,6 +112,9 @@ class BuildState:
             version, data = marshal.loads(raw)
             if version != STATE_VERSION or data.get("config") != config:
                 return cls()
+            groups = data.pop("groups")
+            parts = {name: marshal.loads(blobs[f"{STATE_KEY}.{name}"]) for name in _PART_FIELDS}
+            keys = {g: marshal.loads(blobs[f"{STATE_KEY}.keys:{g}"]) for g in groups}
             files: dict[str, StatKey] = {}
             briefs: dict[str, Brief] = {}
             members = []
@@ -106,10 +126,15 @@ class BuildState:
                     files[path] = key
                     if brief is not None:
                         briefs[path] = row(brief)
-            return cls(**data, files=files, briefs=briefs, members=members)
+            return cls(**data, **parts, keys=keys, files=files, briefs=briefs, members=members)
         except (ValueError, TypeError, EOFError, KeyError) as e:
             log.warning("build state unreadable, building everything error=%s", e)
             return cls()
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal parts (the same object, as carried over, needs no comparison)."""
+    return a is b or a == b
 
 
 def shard_of(path: str) -> int:

@@ -126,7 +126,7 @@ class JsonManifest:
         self,
         changed: Mapping[str, Row],
         removed: Iterable[str],
-        meta: Mapping[str, bytes],
+        meta: Mapping[str, bytes | None],
         texts: TextRows | None = None,
         clear_texts: bool = False,
     ) -> None:
@@ -270,11 +270,11 @@ class DbManifest:
         self,
         changed: Mapping[str, Row],
         removed: Iterable[str],
-        meta: Mapping[str, bytes],
+        meta: Mapping[str, bytes | None],
         texts: TextRows | None = None,
         clear_texts: bool = False,
     ) -> None:
-        """Apply the differences, store ``meta`` and ``texts`` (after forgetting every text
+        """Apply the differences, store ``meta`` (deleting keys given None) and ``texts`` (after forgetting every text
         with ``clear_texts``), then name the new build in the token."""
         build = secrets.token_hex(8) if (self._pending or not self.build) else self.build
         try:
@@ -298,7 +298,11 @@ class DbManifest:
                 self.conn.executemany("DELETE FROM files WHERE path = ?", ((p,) for p in removed))
                 items = {**meta, "build": build.encode("ascii")}
                 self.conn.executemany(
-                    "INSERT OR REPLACE INTO meta VALUES (?, ?)", list(items.items())
+                    "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                    [(k, v) for k, v in items.items() if v is not None],
+                )
+                self.conn.executemany(
+                    "DELETE FROM meta WHERE key = ?", [(k,) for k, v in items.items() if v is None]
                 )
         except sqlite3.Error as e:
             raise PublishError(f"cannot save the build manifest: {e}") from e

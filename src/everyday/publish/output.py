@@ -207,7 +207,7 @@ class Output:
         """Remove ``path`` at :meth:`finish` unless this build produces it."""
         self.dropped.add(check_relative(path))
 
-    def finish(self, meta: Mapping[str, bytes] | None = None) -> BuildReport:
+    def finish(self, meta: Mapping[str, bytes | None] | None = None) -> BuildReport:
         """Remove stale files, save the manifest (and ``meta`` blobs with it); report."""
         stale = self.manifest.all_paths() if self.sweep else self.dropped
         removed = set()

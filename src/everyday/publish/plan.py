@@ -23,6 +23,7 @@ does work only for the few lists a new article is on.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -52,7 +53,6 @@ class Plan:
     articles: frozenset[str] = frozenset()
     previous: Mapping[str, Mapping[str, Key]] = field(default_factory=dict)
     keys: Keys = field(default_factory=dict)
-    search_rows: dict[str, int] = field(default_factory=dict)  # path -> bytes of its row
     touched: Touched | None = None  # None: every list (a full build)
 
     def wants(
@@ -64,6 +64,7 @@ class Plan:
         group: str = "",
     ) -> bool:
         """Record ``unit``'s key; True if it must be rendered (new key or a dirty member)."""
+        key = pack(key)
         self.keys.setdefault(group, {})[unit] = key
         if self.full or self.previous.get(group, {}).get(unit) != key:
             return True
@@ -102,6 +103,19 @@ class Plan:
         return briefs if self.full else (b for b in briefs if b.path in dirty)
 
 
+def pack(key: Key) -> Key:
+    """A unit key as stored: each tuple inside it (a page's record paths) becomes 64 bits of
+    BLAKE2b, so the state of a big hub does not hold every path once per list."""
+    if type(key) is not tuple or not any(type(part) is tuple for part in key):
+        return key
+    return tuple(_digest(part) if type(part) is tuple else part for part in key)
+
+
+def _digest(paths: tuple[object, ...]) -> int:
+    text = "\0".join(map(str, paths)).encode("utf-8", "surrogateescape")
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
+
+
 @dataclass(frozen=True)
 class Changes:
     """What differs from the previous build (see :func:`plan_changes`)."""
@@ -120,7 +134,6 @@ def plan_changes(
     catalog: Catalog,
     changes: Changes,
     previous: Mapping[str, Mapping[str, Key]],
-    search_rows: dict[str, int],
 ) -> tuple[Plan, set[str]]:
     """The plan of an incremental build, and the per-record files it must remove.
 
@@ -158,7 +171,6 @@ def plan_changes(
         cards=frozenset(cards),
         articles=frozenset(articles),
         previous=previous,
-        search_rows=search_rows,
         touched=_touched(cards | dirty, changes.old, catalog.briefs),
     )
     return plan, drops

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 TOP_STORIES = 5
 TOP_WINDOW = timedelta(days=2)  # "top stories" are the hottest of the newest two days
 STATIC = ("site.css", "search.js", "favicon.svg")
+SEARCH_INDEX = "search/index.json"
 
 
 class Story(NamedTuple):
@@ -146,6 +148,7 @@ class SiteOptions:
     now: datetime | None = None
     local_images: Mapping[str, str] = field(default_factory=dict)
     paging: str = "seed"
+    memo: dict[str, Any] = field(default_factory=dict)  # kept by a warm build (see build.py)
 
 
 def write_site(
@@ -220,8 +223,10 @@ class SiteJob:
         # Oldest first: a new article is appended to the sitemap, not put before every other.
         articles_map = [(f"{web}/{b.day}/{b.slug}/", b.stamp) for b in reversed(index.listed)]
         pages.write_indexes(self.options.newsletters)
-        previous = _previous(out, "search/index.json")
-        out.write("search/index.json", search_index(index, plan, previous))
+        memo = self.options.memo
+        previous = None if memo.get("search") is not None else _previous(out, SEARCH_INDEX)
+        data, memo["search"] = search_index(index, plan, previous, memo.get("search"))
+        out.write(SEARCH_INDEX, data)
         now = self.options.now
         write_sitemaps((articles_map, pages.sitemap), recent(index, now), site, out, now, plan)
         self.articles.join()
@@ -242,31 +247,57 @@ def recent(index: Index, now: datetime | None) -> list[NewsUrl]:
     ]
 
 
-def search_index(index: Index, plan: Plan, previous: bytes | None = None) -> bytes:
-    """``search/index.json`` (as :mod:`.search` writes it), reusing unchanged rows.
+def search_index(
+    index: Index, plan: Plan, previous: bytes | None = None, memo: dict[str, bytes] | None = None
+) -> tuple[bytes, dict[str, bytes]]:
+    """``search/index.json`` (as :mod:`.search` writes it), reusing unchanged rows; and the
+    rows by record path, which a warm build passes back as ``memo``.
 
-    The previous build's file is the cache: ``plan.search_rows`` holds the byte length of
-    each of its rows, in order, so an unchanged record's row is sliced out of it.
+    A row depends only on its record (and the settings, whose change rebuilds all), so an
+    unchanged record's row is taken from ``memo`` or else cut out of the previous file.
     """
-    old = _rows_of(previous, plan.search_rows) if not plan.full and previous else {}
-    rows, lengths = [], {}
+    old: Mapping[str, bytes] = {}
+    by_url: Mapping[str, bytes] = {}
+    if not plan.full:
+        if memo is not None:
+            old = memo
+        elif previous:
+            by_url = _rows_by_url(previous)
+    dirty = plan.records
+    rows: dict[str, bytes] = {}
     for brief in index.listed:
-        row = None if brief.path in plan.records else old.get(brief.path)
+        path = brief.path
+        row = None if path in dirty else old.get(path)
+        if row is None and by_url and path not in dirty:
+            row = by_url.get(index.href(brief.page_dir))
         if row is None:
             row = search_row(index.card(brief)).encode("utf-8")
-        rows.append(row)
-        lengths[brief.path] = len(row)
-    plan.search_rows = lengths
-    return b"[" + b",".join(rows) + b"]\n"
+        rows[path] = row
+    return b"[" + b",".join(rows.values()) + b"]\n", rows
 
 
-def _rows_of(data: bytes, lengths: Mapping[str, int]) -> dict[str, bytes]:
-    """Rows of a previous search index by record path; empty if it does not fit ``lengths``."""
-    rows, at = {}, 1
-    for path, length in lengths.items():
-        rows[path] = data[at : at + length]
-        at += length + 1
-    return rows if rows and at == len(data) - 1 and data[:1] == b"[" else {}
+_ROW_START = b'},{"title":'  # never inside a row: JSON escapes every quote in a string
+_ROW_URL = re.compile(rb'"url":"((?:[^"\\]|\\.)*)"')
+
+
+def _rows_by_url(data: bytes) -> dict[str, bytes]:
+    """The rows of a previous search index by their page URL; empty if it looks wrong."""
+    if not (data.startswith(b'[{"title":') and data.endswith(b"}]\n")):
+        return {}
+    pieces = data[1:-2].split(_ROW_START)
+    last = len(pieces) - 1
+    rows = [
+        (b'{"title":' if i else b"") + piece + (b"}" if i < last else b"")
+        for i, piece in enumerate(pieces)
+    ]
+    found: dict[str, bytes] = {}
+    for row in rows:
+        url = _ROW_URL.search(row)
+        if url is None:
+            return {}
+        raw = url.group(1).decode("utf-8", "replace")
+        found[json.loads(f'"{raw}"') if "\\" in raw else raw] = row
+    return found
 
 
 def _previous(out: Output, path: str) -> bytes | None:
