@@ -30,6 +30,7 @@ from .errors import ConfigError
 from .publish.api import read_newsletters, write_api
 from .publish.cache import STATE_KEY, BuildState, Records, StatKey, read_records
 from .publish.catalog import PAGINGS, Brief, Catalog
+from .publish.entries import Entry
 from .publish.feeds import write_feeds
 from .publish.output import BuildReport, Output, forget_texts
 from .publish.plan import Changes, Plan, plan_changes
@@ -94,7 +95,11 @@ def _build(
     state = BuildState() if full else _previous_state(out, config)
     clock.lap("state")
     records = read_records(settings.hub_dir, settings.storage.news_dir, state)
-    catalog = Catalog(records.briefs, records.loader(settings.hub_dir), pins)
+    before = state.memo.get("catalog")  # a warm build's previous catalog: patched, not sorted
+    if not isinstance(before, Catalog) or before.briefs is not state.briefs:
+        before = None
+    loader = records.loader(settings.hub_dir)
+    catalog = Catalog(records.briefs, loader, pins, before, records.changed)
     clusters = {str(p): str(c) for p, c in (clusters or {}).items()}
     images = CachedImages.of(settings, catalog, records, state)
     plan, drops = _plan(out, state, catalog, records, clusters, images.local, pins)
@@ -143,6 +148,8 @@ def _build(
     blobs = saved.dump(None if plan.full else records.restat, state)
     generation = secrets.token_hex(8)
     report = out.finish({**blobs, GENERATION_KEY: generation.encode("ascii")})
+    catalog.loader = _unloaded  # the memo must not keep this build's parsed records
+    memo["catalog"] = catalog
     WARM_STATES[out.manifest_path] = (generation, saved)
     clock.lap("finish")
     log.info(
@@ -150,6 +157,10 @@ def _build(
         plan.full, len(report.written), report.unchanged_count, len(report.removed), clock,
     )  # fmt: skip
     return report, sorted(records.problems.values())
+
+
+def _unloaded(path: str) -> Entry:
+    raise LookupError(f"{path}: a kept catalog loads no records")
 
 
 class _Clock:

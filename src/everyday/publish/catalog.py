@@ -15,9 +15,10 @@ newest is not full, so it never holds fewer than ``page_size`` records).
 
 from __future__ import annotations
 
+import bisect
 import functools
 import operator
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from sys import intern
@@ -161,33 +162,114 @@ _PATH = operator.itemgetter(0)
 _STAMP = operator.itemgetter(2)
 
 
+def _ORDER(brief: Brief) -> tuple[int, str]:  # noqa: N802 - a sort key, like _PATH
+    """The lists' order: newest first, then by path."""
+    return -brief.stamp, brief.path
+
+
+def _among(brief: Brief, group: Iterable[Brief]) -> bool:
+    return any(brief is other for other in group)
+
+
+def _patched(members: list[Brief], gone: Iterable[Brief], come: Iterable[Brief]) -> list[Brief]:
+    """A copy of the sorted ``members`` without ``gone`` and with ``come``, in order.
+
+    Raises:
+        ValueError: a brief of ``gone`` is not in ``members``.
+    """
+    result = list(members)
+    for brief in gone:
+        at = bisect.bisect_left(result, _ORDER(brief), key=_ORDER)
+        while at < len(result) and result[at] is not brief and _ORDER(result[at]) == _ORDER(brief):
+            at += 1
+        if at >= len(result) or result[at] is not brief:
+            raise ValueError(f"{brief.path}: not in the list")
+        del result[at]
+    for brief in come:
+        bisect.insort(result, brief, key=_ORDER)
+    return result
+
+
 @dataclass
 class Catalog:
-    """Every record of the hub as briefs, in API order, with their full entries on demand."""
+    """Every record of the hub as briefs, in API order, with their full entries on demand.
+
+    Given the previous build's catalog (``before``, kept in memory by a warm build) and the
+    paths that changed since, the lists are patched (a binary search per changed record)
+    instead of sorting the hub again.
+    """
 
     briefs: dict[str, Brief]
     loader: Callable[[str], Entry]
     pins: Mapping[str, str] = field(default_factory=dict)  # path -> when pinned (ISO text)
+    before: Catalog | None = field(default=None, repr=False)
+    changed: Collection[str] = ()  # paths whose brief changed since ``before``
     listed: list[Brief] = field(default_factory=list)  # published: pinned, then newest first
     unique: list[Brief] = field(default_factory=list)  # listed, one per page path
     winners: dict[tuple[str, str], Brief] = field(default_factory=dict)
     twins: dict[tuple[str, str], list[Brief]] = field(default_factory=dict)  # the losers
+    ordered: list[Brief] = field(default_factory=list, repr=False)  # listed, without pins
     _topics: dict[str, list[Brief]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        # Newest first, then by path (two C-keyed stable sorts: no Python call per record).
-        self.listed = sorted((b for b in self.briefs.values() if b.listed), key=_PATH)
-        self.listed.sort(key=_STAMP, reverse=True)
-        for brief in self.listed:  # the newest record takes a (day, slug) page path
-            key = (brief.day, brief.slug)
-            if self.winners.setdefault(key, brief) is not brief:
-                self.twins.setdefault(key, []).append(brief)
+        before, self.before = self.before, None  # keep no chain of old catalogs alive
+        if before is not None and not self._patch(before):
+            self.winners, self.twins, self._topics = {}, {}, {}
+            before = None
+        if before is None:
+            # Newest first, then by path (two C-keyed stable sorts: no Python call per record).
+            self.ordered = sorted((b for b in self.briefs.values() if b.listed), key=_PATH)
+            self.ordered.sort(key=_STAMP, reverse=True)
+            for brief in self.ordered:  # the newest record takes a (day, slug) page path
+                key = (brief.day, brief.slug)
+                if self.winners.setdefault(key, brief) is not brief:
+                    self.twins.setdefault(key, []).append(brief)
+        self.listed = self.ordered
         if self.pins:  # pinned records lead the lists, most recently pinned first
             pins = self.pins
-            pinned = sorted((b for b in self.listed if b.path in pins), key=_PATH)
+            pinned = sorted((b for b in self.ordered if b.path in pins), key=_PATH)
             pinned.sort(key=lambda b: pins[b.path], reverse=True)
-            self.listed = pinned + [b for b in self.listed if b.path not in pins]
-        self.unique = [b for b in self.listed if self.winners[(b.day, b.slug)] is b]
+            self.listed = pinned + [b for b in self.ordered if b.path not in pins]
+        if self.twins:
+            losers = {id(b) for group in self.twins.values() for b in group}
+            self.unique = [b for b in self.listed if id(b) not in losers]
+        else:
+            self.unique = self.listed
+
+    def _patch(self, before: Catalog) -> bool:
+        """Derive the lists from ``before``'s; False if that is not worth it (or unsafe)."""
+        if dict(before.pins) != dict(self.pins) or len(self.changed) > 1000:
+            return False
+        olds = [b for b in (before.briefs.get(p) for p in self.changed) if b is not None]
+        news = [b for b in (self.briefs.get(p) for p in self.changed) if b is not None]
+        gone = [b for b in olds if b.listed]
+        come = [b for b in news if b.listed]
+        try:
+            self.ordered = _patched(before.ordered, gone, come)
+        except ValueError:  # not where it should be: sort afresh
+            return False
+        keys = {(b.day, b.slug) for b in (*gone, *come)}
+        self.winners, self.twins = dict(before.winners), dict(before.twins)
+        reshuffled = False
+        for key in keys:
+            old = [b for b in (self.winners.pop(key, None), *self.twins.pop(key, ())) if b]
+            group = [b for b in old if not _among(b, gone)]
+            group += [b for b in come if (b.day, b.slug) == key]
+            group.sort(key=_ORDER)
+            reshuffled |= len(old) > 1 or len(group) > 1
+            if group:
+                self.winners[key] = group[0]
+                if len(group) > 1:
+                    self.twins[key] = group[1:]
+        for name, members in before._topics.items():
+            unique = name.startswith("\x00")
+            if self.pins or (unique and reshuffled):
+                continue  # made again on demand
+            topic = name[1:] if unique else name
+            out = [b for b in gone if topic in b.topics]
+            into = [b for b in come if topic in b.topics]
+            self._topics[name] = _patched(members, out, into) if out or into else members
+        return True
 
     @classmethod
     def of_entries(cls, entries: Iterable[Entry]) -> Catalog:
