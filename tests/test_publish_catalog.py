@@ -12,13 +12,16 @@ TOPICS = ("AI", "Robots", "Chips", "Law")
 
 
 def brief(n: int, rng: random.Random, *, stamp: int | None = None, day: int | None = None) -> Brief:
+    topics = tuple(rng.sample(TOPICS, rng.randrange(3)))
+    if n % 7 == 0:
+        topics += topics[:1]  # a topic named twice
     return Brief.make(
         path=f"_news/{n:05d}.md",
         version=rng.randrange(1 << 30),
         stamp=stamp if stamp is not None else rng.randrange(50) * 1_000_000,
         listed=rng.random() < 0.85,
         title=f"Story {n}",
-        topics=tuple(rng.sample(TOPICS, rng.randrange(3))),
+        topics=topics,
         domain=f"outlet{n % 5}.example",
         provider=f"Outlet {n % 5}",
         logos=(),
@@ -39,8 +42,11 @@ def same(a: Catalog, b: Catalog) -> None:
     assert a.listed == b.listed and a.unique == b.unique
     assert a.winners == b.winners and a.twins == b.twins
     for name in ("", *TOPICS):
-        assert a.topic(name) == b.topic(name)
+        assert a.topic(name) == b.topic(name) == [x for x in b.listed if name in x.topics]
         assert a.topic(name, unique=True) == b.topic(name, unique=True)
+        assert b.topic(name, unique=True) == [x for x in b.unique if name in x.topics]
+    paths = [*sorted(b.briefs)[::3], "_news/none.md"]
+    assert a.pick(paths) == [x for x in b.unique if x.path in paths]
 
 
 @pytest.mark.parametrize("seed", range(25))

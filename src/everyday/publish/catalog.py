@@ -283,12 +283,40 @@ class Catalog:
         Made per topic on first use: an incremental build asks only for the topics of
         what changed.
         """
-        key = "\x00" + name if unique else name
+        if not name:
+            return []
+        key = "\x00" + name if unique and self.unique is not self.listed else name
         found = self._topics.get(key)
         if found is None:
-            source = self.unique if unique else self.listed
-            found = self._topics[key] = [b for b in source if name in b.topics] if name else []
+            if len(self._topics) < 2 and key == name:
+                self._all_topics()  # asked for one, soon for others: one pass for all
+                found = self._topics.setdefault(key, [])
+            else:
+                source = self.unique if unique else self.listed
+                found = self._topics[key] = [b for b in source if name in b.topics]
         return found
+
+    def _all_topics(self) -> None:
+        """Every topic's list (of ``listed``) in one pass over the records."""
+        lists: dict[str, list[Brief]] = {}
+        for brief in self.listed:
+            for name in brief.topics:
+                members = lists.get(name)
+                if members is None:
+                    lists[name] = [brief]
+                elif members[-1] is not brief:  # a topic named twice on one record
+                    members.append(brief)
+        for name, members in lists.items():
+            self._topics.setdefault(name, members)
+
+    def pick(self, paths: Collection[str]) -> list[Brief]:
+        """The briefs of ``unique`` among ``paths``, in list order (without a walk of all)."""
+        found = [self.briefs.get(p) for p in paths]
+        chosen = [b for b in found if b is not None and self.winners.get((b.day, b.slug)) is b]
+        if self.pins:
+            order = {id(b): n for n, b in enumerate(self.unique)}  # pins lead: list order
+            return sorted(chosen, key=lambda b: order[id(b)])
+        return sorted(chosen, key=_ORDER)
 
     def entry(self, path: str) -> Entry:
         """The full record of ``path`` (parsed on first use when read from disk)."""

@@ -98,9 +98,19 @@ class Plan:
                 gone.update(set(units) - set(now))
         return gone
 
-    def chosen(self, briefs: Iterable[Brief], dirty: Collection[str]) -> Iterable[Brief]:
-        """``briefs`` to render: all of them in a full build, else those in ``dirty``."""
-        return briefs if self.full else (b for b in briefs if b.path in dirty)
+    def chosen(
+        self, briefs: Iterable[Brief], dirty: Collection[str], catalog: Catalog | None = None
+    ) -> Iterable[Brief]:
+        """``briefs`` to render: all of them in a full build, else those in ``dirty``.
+
+        With ``catalog`` (whose ``unique`` is ``briefs``), the few dirty paths are looked
+        up rather than every brief walked.
+        """
+        if self.full:
+            return briefs
+        if catalog is not None:
+            return catalog.pick(dirty)
+        return (b for b in briefs if b.path in dirty)
 
 
 def pack(key: Key) -> Key:

@@ -68,12 +68,13 @@ def group_stories(listed: Sequence[Any], cluster_of: Mapping[str, str]) -> list[
     The lead is the hottest member (newest on ties); records without a cluster stand alone.
     ``listed`` holds briefs or entries, newest first.
     """
+    briefs = all(type(item) is Brief for item in listed[:1])  # lists are all one kind
     if not cluster_of:
-        return [_alone(item) for item in listed]
+        return list(listed) if briefs else [_alone(item) for item in listed]
     order: list[Any] = []  # an item standing alone, or the member list of a cluster
     groups: dict[str, list[Any]] = {}
-    for item in listed:
-        cid = cluster_of.get(item.path)
+    ids = map(cluster_of.get, [item.path for item in listed])
+    for item, cid in zip(listed, ids, strict=True):
         if cid is None:
             order.append(item)
         elif cid in groups:
@@ -81,6 +82,8 @@ def group_stories(listed: Sequence[Any], cluster_of: Mapping[str, str]) -> list[
         else:
             groups[cid] = members = [item]
             order.append(members)
+    if briefs:
+        return [_story(x) if type(x) is list else x for x in order]
     return [_story(x) if type(x) is list else _alone(x) for x in order]
 
 
@@ -96,13 +99,25 @@ def _story(members: list[Any]) -> Any:
     return Story(members[best], tuple(members))
 
 
-def top_stories(stories: Sequence[Story], limit: int = TOP_STORIES) -> list[Story]:
-    """The hottest stories published within :data:`TOP_WINDOW` of the newest one."""
+def top_stories(
+    stories: Sequence[Story], limit: int = TOP_STORIES, pinned: int | None = None
+) -> list[Story]:
+    """The hottest stories published within :data:`TOP_WINDOW` of the newest one.
+
+    ``pinned``: how many stories at most lead out of date order (pins); past them the
+    stories are newest first, so the walk stops at the window's start. None: walk all.
+    """
     if not stories:
         return []
-    newest = max(s.members[0].stamp for s in stories)
+    lead = len(stories) if pinned is None else min(len(stories), pinned + 1)
+    newest = max(s.members[0].stamp for s in stories[:lead])
     start = newest - TOP_WINDOW // timedelta(microseconds=1)
-    recent = [s for s in stories if s.members[0].stamp >= start]
+    recent = []
+    for n, story in enumerate(stories):
+        if story.members[0].stamp >= start:
+            recent.append(story)
+        elif n >= lead:
+            break
     return sorted(recent, key=lambda s: -max(_heat(m) for m in s.members))[:limit]
 
 
@@ -182,7 +197,7 @@ def start_site(
         catalog.unique, taxonomy, site, options.clusters, options.local_images, catalog.entry
     )
     pages = Pages(index, out, _write_static(out, site), plan, options.paging)
-    articles = list(plan.chosen(index.listed, plan.articles))
+    articles = list(plan.chosen(index.listed, plan.articles, catalog))
     job = Background(out, articles, lambda brief: pages.write_article(catalog.entry(brief.path)))
     return SiteJob(catalog, taxonomy, site, out, options, plan, index, pages, job)
 
@@ -208,7 +223,8 @@ class SiteJob:
         )  # fmt: skip
         if not pages.keep_list("", hub=True):
             stories = group_stories(index.listed, index.clusters)
-            pages.write_list("", site.title, None, stories, top=top_stories(stories))
+            top = top_stories(stories, pinned=len(catalog.pins))
+            pages.write_list("", site.title, None, stories, top=top)
         for topic in news_topics(self.taxonomy):
             prefix = f"topics/{topic.id}/"
             if not pages.keep_list(prefix, topic=topic.name):
@@ -219,11 +235,9 @@ class SiteJob:
             if not pages.keep_list(prefix, domain=domain):
                 name = index.name_of(group[0].domain, group[0].provider)
                 pages.write_list(prefix, name, None, group_stories(group, index.clusters))
-        web = site.web_url.rstrip("/")
-        # Oldest first: a new article is appended to the sitemap, not put before every other.
-        articles_map = [(f"{web}/{b.day}/{b.slug}/", b.stamp) for b in reversed(index.listed)]
-        pages.write_indexes(self.options.newsletters)
         memo = self.options.memo
+        articles_map = sitemap_articles(index, site, plan, memo)
+        pages.write_indexes(self.options.newsletters)
         previous = None if memo.get("search") is not None else _previous(out, SEARCH_INDEX)
         data, memo["search"] = search_index(index, plan, previous, memo.get("search"))
         out.write(SEARCH_INDEX, data)
@@ -232,6 +246,23 @@ class SiteJob:
         self.articles.join()
         count = len(pages.sitemap) + len(articles_map)
         log.info("site built published=%d pages=%d", len(index.listed), count)
+
+
+def sitemap_articles(
+    index: Index, site: SiteSettings, plan: Plan, memo: dict[str, Any]
+) -> list[tuple[str, int]]:
+    """(URL, stamp) of every article page, oldest first: a new article is appended to the
+    sitemap, not put before every other. A warm build reuses the previous build's URLs."""
+    web = site.web_url.rstrip("/")
+    before: dict[str, str] = {} if plan.full else memo.get("locs") or {}
+    dirty = plan.records
+    locs = {}
+    for b in index.listed:
+        path = b.path
+        loc = None if path in dirty else before.get(path)
+        locs[path] = loc if loc is not None else f"{web}/{b.day}/{b.slug}/"
+    memo["locs"] = locs
+    return list(zip(reversed(locs.values()), [b.stamp for b in reversed(index.listed)], strict=True))
 
 
 def recent(index: Index, now: datetime | None) -> list[NewsUrl]:
