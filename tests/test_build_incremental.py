@@ -9,6 +9,7 @@ same hub; both paging modes. Speed is measured in ``bench/bench_build.py``, not 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 from dataclasses import replace
@@ -31,6 +32,7 @@ from everyday.errors import ConfigError
 from everyday.publish import Output
 from everyday.publish import cache as cache_module
 from everyday.publish import site as site_module
+from everyday.publish import watch as watch_module
 from everyday.publish.cache import BuildState
 from everyday.publish.catalog import stamp_of
 from everyday.publish.quickread import quick_record
@@ -107,12 +109,58 @@ class Hub:
         path.write_text(format_record(record), encoding="utf-8")  # type: ignore[arg-type]
 
 
-@pytest.fixture(params=["seed", "stable", "stable-cold"])
-def hub(request: pytest.FixtureRequest, tmp_path: Path) -> Hub:
-    paging, _, cold = request.param.partition("-")
-    hub = Hub(tmp_path, paging, cold=bool(cold))
+@pytest.fixture(params=["seed", "stable", "stable-cold", "stable-watch"])
+def hub(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Hub:
+    paging, _, mode = request.param.partition("-")
+    if mode == "watch":  # warm builds learn the changed files from inotify, not a scan
+        monkeypatch.setattr(watch_module, "WATCH_MIN", 1)
+    hub = Hub(tmp_path, paging, cold=mode == "cold")
     hub.build()
     return hub
+
+
+def test_warm_builds_with_a_watch_stat_only_what_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once a watch is kept, a build stats no record folder: edits in place, new, deleted,
+    renamed and touched files all come through it, and the site equals a full build."""
+    monkeypatch.setattr(watch_module, "WATCH_MIN", 1)
+    hub = Hub(tmp_path, "stable")
+    hub.build()
+    hub.build()  # the state now holds the records: this build starts the watch
+    scans: list[Path] = []
+    real = cache_module.scan_records
+
+    def counting(folder: Path, prefix: str):  # type: ignore[no-untyped-def]
+        scans.append(folder)
+        return real(folder, prefix)
+
+    monkeypatch.setattr(cache_module, "scan_records", counting)
+
+    def build_without_scan() -> None:
+        scans.clear()
+        hub.build()
+        assert scans == []  # (the full reference build of check() scans, of course)
+        hub.check()
+
+    write_records(hub.settings, [make_record(COUNT + 1, hub.taxonomy, is_published=True)])
+    build_without_scan()
+    edited = hub.news / record_path(hub.records[3])
+    with edited.open("a", encoding="utf-8") as f:  # in place, no rename
+        f.write("\n")
+    build_without_scan()
+    (hub.news / record_path(hub.records[4])).unlink()
+    first = hub.news / record_path(hub.records[6])
+    first.rename(first.with_name("2020-01-01-renamed.md"))
+    os.utime(hub.news / record_path(hub.records[7]), ns=(10**18, 10**18))
+    build_without_scan()
+    shutil.rmtree(hub.news)  # the folder itself goes: the watch gives up, the build scans
+    hub.news.mkdir()
+    write_records(hub.settings, hub.records[:10])
+    scans.clear()
+    hub.build()
+    assert scans
+    hub.check()
 
 
 def test_no_change_writes_nothing_and_keeps_mtimes(hub: Hub) -> None:

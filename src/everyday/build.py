@@ -27,6 +27,7 @@ import everyday
 
 from .enrich.images import cache_stem
 from .errors import ConfigError
+from .publish import watch as watching
 from .publish.api import read_newsletters, write_api
 from .publish.cache import STATE_KEY, BuildState, Records, StatKey, read_records
 from .publish.catalog import PAGINGS, Brief, Catalog
@@ -35,6 +36,7 @@ from .publish.feeds import write_feeds
 from .publish.output import BuildReport, Output, forget_texts
 from .publish.plan import Changes, Plan, plan_changes
 from .publish.site import SiteOptions, start_site
+from .publish.watch import RecordWatch
 from .settings import Settings
 from .taxonomy import Taxonomy
 
@@ -94,7 +96,8 @@ def _build(
     config = config_digest(settings, taxonomy)
     state = BuildState() if full else _previous_state(out, config)
     clock.lap("state")
-    records = read_records(settings.hub_dir, settings.storage.news_dir, state)
+    watch, names = _watch(state, settings.hub_dir / settings.storage.news_dir)
+    records = read_records(settings.hub_dir, settings.storage.news_dir, state, names)
     before = state.memo.get("catalog")  # a warm build's previous catalog: patched, not sorted
     if not isinstance(before, Catalog) or before.briefs is not state.briefs:
         before = None
@@ -150,7 +153,10 @@ def _build(
     report = out.finish({**blobs, GENERATION_KEY: generation.encode("ascii")})
     catalog.loader = _unloaded  # the memo must not keep this build's parsed records
     memo["catalog"] = catalog
+    memo["watch"] = watch
     WARM_STATES[out.manifest_path] = (generation, saved)
+    while len(WARM_STATES) > WARM_LIMIT:  # the least recently built site goes
+        _drop_warm(WARM_STATES.pop(next(iter(WARM_STATES)))[1])
     clock.lap("finish")
     log.info(
         "site built full=%s written=%d unchanged=%d removed=%d seconds=%s",
@@ -208,6 +214,27 @@ def _plan(
 
 GENERATION_KEY = "generation"  # names the saved state: a process that saved it may reuse it
 WARM_STATES: dict[Path | None, tuple[str, BuildState]] = {}  # manifest database -> its state
+WARM_LIMIT = 4  # sites whose state one process keeps in memory
+
+
+def _watch(state: BuildState, folder: Path) -> tuple[RecordWatch | None, set[str] | None]:
+    """The records folder's watch to keep, and the file names it saw change since ``state``
+    was saved (None: scan them all). A big hub's state gets a watch for next time."""
+    watch = state.memo.get("watch")
+    names = watch.take() if isinstance(watch, RecordWatch) else None
+    if names is None or watch is None or not watch.alive:
+        if isinstance(watch, RecordWatch):
+            watch.close()
+        # Started before the scan: whatever changes after it is in the next take().
+        big = len(state.files) >= watching.WATCH_MIN
+        watch = RecordWatch.start(folder) if big else None
+    return watch, names
+
+
+def _drop_warm(state: BuildState) -> None:
+    watch = state.memo.get("watch")
+    if isinstance(watch, RecordWatch):
+        watch.close()
 
 
 def _previous_state(out: Output, config: str) -> BuildState:
@@ -217,6 +244,8 @@ def _previous_state(out: Output, config: str) -> BuildState:
     generation = (out.meta(GENERATION_KEY) or b"").decode("ascii", "replace")
     if warm is not None and generation and warm[0] == generation and warm[1].config == config:
         return warm[1]
+    if warm is not None:
+        _drop_warm(warm[1])
     return BuildState.load(out.metas(STATE_KEY), config)
 
 

@@ -211,17 +211,25 @@ class Records:
         return load
 
 
-def read_records(hub_dir: Path, news_dir: str, state: BuildState) -> Records:
+def read_records(
+    hub_dir: Path, news_dir: str, state: BuildState, names: Collection[str] | None = None
+) -> Records:
     """Brief every record file, re-reading only those whose stat key changed.
 
     The comparison with the previous stat keys is done with set operations on the dicts'
     items (no Python step per unchanged file): at 100,000 records most builds touch a few.
+    ``names``: the only file names that may have changed since ``state`` (from a
+    :class:`~.watch.RecordWatch`); then no other file is stat'ed.
     """
-    files = scan_records(hub_dir / news_dir, news_dir.strip("/"))
-    gone = state.files.keys() - files.keys()
-    restat = {p for p, _ in files.items() - state.files.items()} | gone
-    # Same stat key but nothing known of it (a state without it): read it again.
-    restat |= files.keys() - state.briefs.keys() - state.problems.keys()
+    prefix = news_dir.strip("/")
+    if names is not None and state.config:
+        files, gone, restat = _restat(hub_dir / news_dir, prefix, state, names)
+    else:
+        files = scan_records(hub_dir / news_dir, prefix)
+        gone = state.files.keys() - files.keys()
+        restat = {p for p, _ in files.items() - state.files.items()} | gone
+        # Same stat key but nothing known of it (a state without it): read it again.
+        restat |= files.keys() - state.briefs.keys() - state.problems.keys()
     changed: set[str] = state.briefs.keys() - files.keys()
     briefs = dict(state.briefs)
     problems = {p: why for p, why in state.problems.items() if p in files}
@@ -246,6 +254,37 @@ def read_records(hub_dir: Path, news_dir: str, state: BuildState) -> Records:
         changed.add(path)
     log.info("records read files=%d parsed=%d changed=%d", len(files), len(entries), len(changed))
     return Records(briefs, files, problems, changed, entries, restat)
+
+
+def _restat(
+    folder: Path, prefix: str, state: BuildState, names: Collection[str]
+) -> tuple[dict[str, StatKey], set[str], set[str]]:
+    """The previous stat keys updated for ``names`` only: (files, gone, restat)."""
+    files = dict(state.files)
+    gone: set[str] = set()
+    restat: set[str] = set()
+    for name in names:
+        if name.startswith(".") or not name.endswith(".md") or "/" in name:
+            continue
+        path = f"{prefix}/{name}"
+        key = _stat_key(folder / name)
+        if key is None:
+            if files.pop(path, None) is not None:
+                gone.add(path)
+                restat.add(path)
+        elif files.get(path) != key or (path not in state.briefs and path not in state.problems):
+            files[path] = key
+            restat.add(path)
+    return files, gone, restat
+
+
+def _stat_key(file: Path) -> StatKey | None:
+    """A record file's stat key, None if it is not a regular file (any more)."""
+    try:
+        st = os.stat(file)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino) if stat.S_ISREG(st.st_mode) else None
 
 
 def _read(hub_dir: Path, path: str) -> tuple[int, Entry | str]:

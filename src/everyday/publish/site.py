@@ -262,7 +262,9 @@ def sitemap_articles(
         loc = None if path in dirty else before.get(path)
         locs[path] = loc if loc is not None else f"{web}/{b.day}/{b.slug}/"
     memo["locs"] = locs
-    return list(zip(reversed(locs.values()), [b.stamp for b in reversed(index.listed)], strict=True))
+    return list(
+        zip(reversed(locs.values()), [b.stamp for b in reversed(index.listed)], strict=True)
+    )
 
 
 def recent(index: Index, now: datetime | None) -> list[NewsUrl]:
