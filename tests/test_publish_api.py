@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from everyday.errors import ConfigError
-from everyday.models import Image
-from everyday.publish import Output, PublishError
+from everyday.models import Image, Provider, Related
+from everyday.publish import Entry, Output, PublishError
 from everyday.publish.api import build_api, parse_newsletter, read_newsletters
 from everyday.publish.entries import item_api_path
-from everyday.publish.jsonapi import VALUE_INDENT, dumps, full_item, full_item_text, news_item
+from everyday.publish.jsonapi import (
+    VALUE_INDENT,
+    dumps,
+    full_item,
+    full_item_text,
+    item_text,
+    item_texts,
+    news_item,
+)
 from everyday.taxonomy import load_taxonomy
 from publish_samples import (
     SITE,
@@ -377,3 +386,102 @@ def test_per_item_text_is_the_per_item_value_encoded() -> None:
     url = "https://hub.example.org/robots/x/index.json"
     expected = json.dumps(full_item(item, e, url), indent=2, ensure_ascii=False)
     assert full_item_text(dumps(item, VALUE_INDENT), e, url) == expected
+
+
+# The fast item writers must give the bytes of the stdlib encoding of the item values.
+WEIRD = 'Quote " backslash \\ slash / </script> \x00\x07\x1f\x7f \u2028\u2029 é 𝄞 \ufeff'
+LOGO = Image("https://hub.example.org/robots/logo-50x50.jpg", 50, 50)
+TWO_HOURS = timedelta(hours=2)
+FLOAT_LOGO = replace(LOGO, width=50.0)  # type: ignore[arg-type]
+INT_CACHED_LOGO = replace(LOGO, is_cached=1)  # type: ignore[arg-type]
+
+
+def expected_texts(e: Entry, url: str) -> tuple[str, str]:
+    """The page text and per-item file as json.dumps writes the item values."""
+    item = news_item(e, SITE)
+    page = json.dumps(item, indent=2, ensure_ascii=False).replace("\n", "\n" + VALUE_INDENT)
+    full = json.dumps(full_item(item, e, url), indent=2, ensure_ascii=False)
+    return page, full
+
+
+def odd_related(**changes: object) -> Related:
+    return replace(related(1), **changes)  # type: ignore[arg-type]
+
+
+HOSTILE_RECORDS: dict[str, dict[str, Any]] = {
+    "plain": {},
+    "weird text everywhere": dict(
+        title=WEIRD, excerpt=WEIRD + "\n\r\t", web_url=WEIRD, original_url=WEIRD,
+        amp_web_url=WEIRD, cdn_amp_web_url="", category=WEIRD, type=WEIRD,
+        topics=(WEIRD, "", "Robots"),
+        provider=Provider(WEIRD, WEIRD, (Image(WEIRD, None, None, None, WEIRD),)),
+        images=(Image(WEIRD, 1, 2, False, WEIRD), Image("b", None, None, None, None)),
+        related=(odd_related(title=WEIRD, excerpt=WEIRD, web_url=WEIRD, type=WEIRD),),
+    ),
+    "nulls and empties": dict(
+        web_url="", original_url=None, quality=None, heat=None, is_published=None,
+        topics=(), images=(), related=None, provider=Provider("", ""),
+    ),
+    "empty related": dict(related=()),
+    "huge and odd numbers": dict(
+        heat=10**40, quality=-(10**30), images=(Image("u", 10**25, 0, True),),
+        provider=Provider("n", "d", (Image("u", 50.0, True, 1, None),)),  # type: ignore
+    ),
+    "bool and float leaves": dict(heat=True, quality=1.5, is_published=False),
+    "legacy extras": dict(
+        extra=(("featuredContent", {"a": [1, None, WEIRD], 2: datetime(2020, 1, 1)}),
+               ("highlight", (WEIRD, True, date(2021, 2, 3)))),
+    ),
+    "one legacy extra": dict(extra=(("highlight", "yes"),)),
+    "times": dict(
+        published=datetime(2024, 5, 6, 7, 8, 9, 120000, tzinfo=UTC),
+        related=(
+            odd_related(published=datetime(2024, 5, 6, 7, 8, 9)),  # naive
+            odd_related(published=datetime(2024, 5, 6, 9, 8, 9, tzinfo=timezone(TWO_HOURS))),
+            odd_related(published=datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC)),
+            odd_related(provider=None, images=(LOGO, LOGO), quality=None),
+        ),
+    ),
+    "old year": dict(published=datetime(999, 12, 31, 23, 59, 59, tzinfo=UTC)),
+    "related with odd providers": dict(
+        related=(
+            odd_related(provider=Provider("P", "p.example", (LOGO,))),
+            odd_related(provider=Provider("P", "p.example", (FLOAT_LOGO,))),
+            odd_related(provider=Provider("P", "p.example", (INT_CACHED_LOGO,))),
+            odd_related(provider=Provider("P", "p.example", [LOGO])),  # type: ignore[arg-type]
+            odd_related(provider=Provider("P", "p.example", (LOGO, LOGO))),
+        ),
+    ),
+    "odd types in text fields": dict(
+        title=7, excerpt=None, topics=("a", 3, None, ["b"]), category=["news", {"k": None}],
+        type=None, provider=Provider(1, None),  # type: ignore[arg-type]
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_RECORDS))
+def test_item_writers_give_the_bytes_of_the_item_values(name: str) -> None:
+    e = Entry(f"_news/2024-01-01-{name}{WEIRD}.md", make_record(1, **HOSTILE_RECORDS[name]))
+    url = "https://hub.example.org/robots/api/news/x/index.json"
+    page, full = expected_texts(e, url)
+    assert item_text(e, SITE) == page == dumps(news_item(e, SITE), VALUE_INDENT)
+    assert item_texts(e, SITE, url) == (page, full)
+    assert full_item_text(page, e, url) == full
+
+
+def test_outlets_share_a_text_only_when_their_leaves_are_alike() -> None:
+    """Equal values of odd types (50.0 == 50, 1 == True) must not reuse another text."""
+    url = "https://hub.example.org/robots/api/news/x/index.json"
+    logos = [LOGO, FLOAT_LOGO, replace(LOGO, is_cached=True), INT_CACHED_LOGO]
+    for logo in logos * 2:  # the second round finds the first round's texts
+        e = entry(make_record(1, provider=Provider("Example", "example.com", (logo,))))
+        assert item_texts(e, SITE, url) == expected_texts(e, url)
+
+
+def test_item_writers_fail_like_the_encoder() -> None:
+    """An int past the str conversion limit fails the same way on both paths."""
+    e = entry(make_record(1, heat=10**5000))
+    with pytest.raises(ValueError):
+        dumps(news_item(e, SITE), VALUE_INDENT)
+    with pytest.raises(ValueError):
+        item_text(e, SITE)

@@ -35,7 +35,16 @@ from everyday.taxonomy import Taxonomy, Topic
 
 from .catalog import Brief, Catalog, brief_of, images_of, paginate
 from .entries import Entry, absolute, news_topics
-from .jsonapi import VALUE_INDENT, Item, dumps, full_item_text, images_json, news_item, page_text
+from .jsonapi import (
+    VALUE_INDENT,
+    Item,
+    dumps,
+    full_item_text,
+    images_json,
+    item_text,
+    item_texts,
+    page_text,
+)
 from .output import TEXT_KINDS, Output, TextCache
 from .parallel import render_all
 from .plan import Plan
@@ -99,11 +108,11 @@ def write_api(
     plan = plan or Plan()
     cache = TextCache(out, TEXT_KINDS[0], reuse=not plan.full, keep=paging == "seed")
     items = _Items(catalog, site, cache, plan.records)
+    base = absolute(site, "")
 
     def write_item(brief: Brief) -> None:
         path = brief.item_path
-        entry = catalog.entry(brief.path)
-        out.write(path, full_item_text(items.text(brief), entry, absolute(site, path)))
+        out.write(path, items.full_text(brief, base + path))
 
     # Per-item JSON first (on every CPU for a big build): the pages then paste its texts.
     render_all(out, list(plan.chosen(catalog.unique, plan.records)), write_item, items.texts)
@@ -143,15 +152,33 @@ class _Items:
         self.reused: set[str] = set()
 
     def text(self, brief: Brief) -> str:
-        if brief.path not in self.texts:
-            kept = None if brief.path in self.dirty else self.cache.get(brief.path, brief.version)
-            if kept is not None:
-                self.reused.add(brief.path)
-                self.texts[brief.path] = kept
-            else:
-                entry = self.catalog.entry(brief.path)
-                self.texts[brief.path] = dumps(news_item(entry, self.site), VALUE_INDENT)
-        return self.texts[brief.path]
+        """The record's text in a page."""
+        text = self.texts.get(brief.path)
+        if text is None:
+            text = self._kept(brief)
+            if text is None:
+                text = item_text(self.catalog.entry(brief.path), self.site)
+            self.texts[brief.path] = text
+        return text
+
+    def full_text(self, brief: Brief, self_url: str) -> str:
+        """The record's per-item file; its page text is made along with it (one encoding)."""
+        entry = self.catalog.entry(brief.path)
+        text = self.texts.get(brief.path)
+        if text is None:
+            text = self._kept(brief)
+        if text is None:
+            text, full = item_texts(entry, self.site, self_url)
+        else:
+            full = full_item_text(text, entry, self_url)
+        self.texts[brief.path] = text
+        return full
+
+    def _kept(self, brief: Brief) -> str | None:
+        kept = None if brief.path in self.dirty else self.cache.get(brief.path, brief.version)
+        if kept is not None:
+            self.reused.add(brief.path)
+        return kept
 
     def keep(self) -> None:
         """Hand the texts made this build to the cache (workers' ones came back as memo)."""
