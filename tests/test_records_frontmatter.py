@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 import pytest
 
 from everyday.errors import RecordError
-from everyday.models import Image, Provider, Record
+from everyday.models import Image, Provider, Record, Related
 from everyday.records.check import is_current_format, legacy_traits
 from everyday.records.frontmatter import FieldError, parse_record
-from everyday.records.layout import format_record, is_plain_safe, quote
+from everyday.records.layout import format_datetime, format_record, is_plain_safe, quote
 from records_samples import CURRENT, LEGACY, corpus_files
 
 
@@ -76,6 +76,134 @@ def test_missing_web_url_is_empty_and_not_written() -> None:
     r = parse_record(text)
     assert r.web_url == "" and r.original_url == "https://example.com/robots/laundry?utm=1"
     assert format_record(r) == text
+
+
+def test_every_optional_piece_is_laid_out_exactly() -> None:
+    """Byte for byte: the store writes this layout, and the quick reader checks against it."""
+    record = Record(
+        title='Q: "x" — ü',
+        excerpt="a\nb\tc\x07\u2028",
+        published=datetime(2024, 2, 3, 4, 5, 6, 120000, tzinfo=UTC),
+        web_url="https://e.example/a",
+        provider=Provider("Foo: Bar", "e.example", (Image("https://e.example/l.png", 50, 50),)),
+        original_url="https://e.example/a?u=1",
+        type="2019",
+        amp_web_url="https://e.example/amp",
+        cdn_amp_web_url="",
+        quality=0,
+        heat=-3,
+        is_published=False,
+        topics=("AI", "yes", ""),
+        images=(
+            Image("https://e.example/i.png", 1, 2, False, "T"),
+            Image("https://e.example/j.png"),
+        ),
+        related=(
+            Related(
+                "R",
+                "r",
+                datetime(2024, 1, 1, tzinfo=UTC),
+                "https://o.example/r",
+                "video",
+                Provider("O", "o.example", (Image("https://o.example/l.png", 50, 50, True),)),
+                7,
+                "https://o.example/amp",
+                None,
+                (Image("https://o.example/i.png", 3, 4),),
+            ),
+            Related(
+                "S", "s", datetime(2023, 12, 31, 23, 59, 59, 5, tzinfo=UTC), "https://p.example/s"
+            ),
+        ),
+        secured="abc",
+        source_url="https://legacy.example/a",
+        extra=(
+            ("featuredContent", "<b>x</b>"),
+            ("meta", {"k": "v", "n": (1, True, None)}),
+            ("empty", ()),
+        ),
+    )
+    assert format_record(record) == (
+        "---\n"
+        "category: news\n"
+        'title: "Q: \\"x\\" — ü"\n'
+        'excerpt: "a\\nb\\tc\\u0007\\u2028"\n'
+        "publishedDateTime: 2024-02-03T04:05:06.12Z\n"
+        'originalUrl: "https://e.example/a?u=1"\n'
+        'webUrl: "https://e.example/a"\n'
+        'sourceUrl: "https://legacy.example/a"\n'
+        'ampWebUrl: "https://e.example/amp"\n'
+        'cdnAmpWebUrl: ""\n'
+        'type: "2019"\n'
+        "quality: 0\n"
+        "heat: -3\n"
+        "published: false\n"
+        "\n"
+        'featuredContent: "<b>x</b>"\n'
+        "meta:\n"
+        '  k: "v"\n'
+        "  n:\n"
+        "    - 1\n"
+        "    - true\n"
+        "    - null\n"
+        "empty: []\n"
+        "\n"
+        "provider:\n"
+        '  name: "Foo: Bar"\n'
+        "  domain: e.example\n"
+        "  images:\n"
+        '    - url: "https://e.example/l.png"\n'
+        "      width: 50\n"
+        "      height: 50\n"
+        "\n"
+        "topics:\n"
+        "  - AI\n"
+        '  - "yes"\n'
+        '  - ""\n'
+        "\n"
+        "images:\n"
+        '  - url: "https://e.example/i.png"\n'
+        "    width: 1\n"
+        "    height: 2\n"
+        "    isCached: false\n"
+        '    title: "T"\n'
+        '  - url: "https://e.example/j.png"\n'
+        "\n"
+        "related:\n"
+        '  - title: "R"\n'
+        '    excerpt: "r"\n'
+        "    publishedDateTime: 2024-01-01T00:00:00Z\n"
+        '    webUrl: "https://o.example/r"\n'
+        '    ampWebUrl: "https://o.example/amp"\n'
+        "    type: video\n"
+        "    provider:\n"
+        "      name: O\n"
+        "      domain: o.example\n"
+        "      images:\n"
+        '        - url: "https://o.example/l.png"\n'
+        "          width: 50\n"
+        "          height: 50\n"
+        "          isCached: true\n"
+        "    quality: 7\n"
+        "    images:\n"
+        '      - url: "https://o.example/i.png"\n'
+        "        width: 3\n"
+        "        height: 4\n"
+        '  - title: "S"\n'
+        '    excerpt: "s"\n'
+        "    publishedDateTime: 2023-12-31T23:59:59.000005Z\n"
+        '    webUrl: "https://p.example/s"\n'
+        "    type: article\n"
+        "\n"
+        'secured: "abc"\n'
+        "---\n"
+        "\n"
+    )
+
+
+def test_datetimes_before_year_1000_are_written_as_strftime_writes_them() -> None:
+    when = datetime(999, 1, 2, 3, 4, 5, tzinfo=UTC)
+    assert format_datetime(when) == when.strftime("%Y-%m-%dT%H:%M:%S") + "Z"
 
 
 # --------------------------------------------------------------------------- YAML pitfalls

@@ -1,12 +1,18 @@
-"""A fast reader for record files in the canonical layout, checked by writing them back.
+"""A fast reader for record files in the canonical layout, exactly as format_record writes it.
 
 The YAML parser costs about 0.13 ms a record, most of a from-scratch build of a big hub.
 Records that everyday wrote are in one fixed layout (:mod:`everyday.records.layout`), which
-a line reader takes apart four times faster. Its result is accepted only if
-``format_record(result)`` gives back the file's exact text: the layout round-trips
-(``parse_record(format_record(r)) == r``), so the record is then exactly the one the YAML
-parser would return. Anything else (hand edits, legacy keys, another layout) returns None
-and goes to :func:`everyday.records.frontmatter.parse_record`.
+a few compiled patterns take apart: one for the whole file, one per repeated entry (image,
+related). The patterns follow ``format_record`` line for line (key order, indents, blank
+lines, which keys are optional) and every value is checked to be written the way
+``format_record`` writes it (quoting, escapes, integers, datetimes), so a text is accepted
+only if ``format_record(result) == text``; the tests check that equality on every text
+they accept. The layout round-trips (``parse_record(format_record(r)) == r``) except for
+records the YAML parser reads differently or refuses (an empty ``category`` or ``type``
+becomes the default; no topics, no URL or an escaped surrogate is an error), which are
+refused here, so an accepted record is exactly the one the YAML parser would return.
+Anything else (hand edits, legacy keys, extra keys, another layout) returns None and goes
+to :func:`everyday.records.frontmatter.parse_record`.
 """
 
 from __future__ import annotations
@@ -14,202 +20,208 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
-from typing import Any
 
 from everyday.models import Image, Provider, Record, Related
-from everyday.records.frontmatter import format_record
+from everyday.records.layout import NEVER_RAW, is_plain_safe, quote
 
-_INT = re.compile(r"-?[0-9]+")
-_MOMENT = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?Z")
-_TOP = {
-    "category": "category",
-    "title": "title",
-    "excerpt": "excerpt",
-    "originalUrl": "original_url",
-    "webUrl": "web_url",
-    "type": "type",
-    "ampWebUrl": "amp_web_url",
-    "cdnAmpWebUrl": "cdn_amp_web_url",
-    "quality": "quality",
-    "heat": "heat",
-    "published": "is_published",
-    "secured": "secured",
-}
-_RELATED = {
-    "title": "title",
-    "excerpt": "excerpt",
-    "webUrl": "web_url",
-    "ampWebUrl": "amp_web_url",
-    "cdnAmpWebUrl": "cdn_amp_web_url",
-    "type": "type",
-    "quality": "quality",
-}
+_Q = r'(".*")'  # a double-quoted string: checked by _quoted
+_P = r"(.*)"  # plain, or double-quoted when plain would read as something else: _plain
+_I = r"(0|-?[1-9][0-9]*)"  # an integer as str(int) writes it
+# format_datetime: seconds always, a fraction without trailing zeros, years from 1000.
+_T = r"([1-9][0-9]{3}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{0,5}[1-9])?Z)"
+
+
+def _image_pattern(ind: str) -> re.Pattern[str]:
+    """One image entry of a block list whose ``- `` sits at ``ind``."""
+    return re.compile(
+        rf"{ind}- url: {_Q}\n"
+        rf"(?:{ind}  width: {_I}\n)?"
+        rf"(?:{ind}  height: {_I}\n)?"
+        rf"(?:{ind}  isCached: (true|false)\n)?"
+        rf"(?:{ind}  title: {_Q}\n)?"
+    )
+
+
+# Indent of an image list's "- " -> its entry pattern: a record's images, provider logos,
+# a related entry's images, a related provider's logos.
+_IMAGE = {len(ind): _image_pattern(ind) for ind in ("  ", "    ", "      ", "        ")}
+
+# A list block is captured whole (its lines by indent) and split by the entry patterns.
+_RECORD = re.compile(
+    rf"---\ncategory: {_P}\ntitle: {_Q}\nexcerpt: {_Q}\npublishedDateTime: {_T}\n"
+    rf"(?:originalUrl: {_Q}\n)?"
+    rf"(?:webUrl: {_Q}\n)?"
+    rf"(?:ampWebUrl: {_Q}\n)?"
+    rf"(?:cdnAmpWebUrl: {_Q}\n)?"
+    rf"type: {_P}\n"
+    rf"(?:quality: {_I}\n)?"
+    rf"(?:heat: {_I}\n)?"
+    r"(?:published: (true|false)\n)?"
+    rf"\nprovider:\n  name: {_P}\n  domain: {_P}\n"
+    r"(?:  images:\n((?:    .*\n)+))?"
+    r"\ntopics:\n((?:  - .*\n)+)"  # the YAML parser refuses a record without topics
+    r"(?:\nimages:\n((?:  .*\n)+))?"
+    r"(?:\nrelated:\n((?:  .*\n)+))?"
+    rf"(?:\nsecured: {_Q}\n)?"
+    r"---\n\n"
+)
+
+_RELATED = re.compile(
+    rf"  - title: {_Q}\n    excerpt: {_Q}\n    publishedDateTime: {_T}\n    webUrl: {_Q}\n"
+    rf"(?:    ampWebUrl: {_Q}\n)?"
+    rf"(?:    cdnAmpWebUrl: {_Q}\n)?"
+    rf"    type: {_P}\n"
+    rf"(?:    provider:\n      name: {_P}\n      domain: {_P}\n"
+    r"(?:      images:\n((?:        .*\n)+))?)?"
+    rf"(?:    quality: {_I}\n)?"
+    r"(?:    images:\n((?:      .*\n)+))?"
+)
+
+_ASCII_RAW = b"\n" + bytes(range(0x20, 0x7F))  # the ASCII that NEVER_RAW allows
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_BOOL = {"true": True, "false": False, None: None}
 
 
 class _Unsure(Exception):
-    """The text is not in the layout this reader knows."""
+    """The text is not exactly what format_record writes, or YAML would read it otherwise."""
 
 
 def quick_record(text: str) -> Record | None:
     """The record in ``text`` if it is in the canonical layout, else None."""
-    end = text.rfind("\n---\n")
-    if not text.startswith("---\n") or end < 4 or text[end + 5 :].strip("\n"):
+    if _has_never_raw(text):
+        return None  # also makes a quoted value without a backslash canonical
+    match = _RECORD.fullmatch(text)
+    if match is None:
         return None
     try:
-        tree = _block(text[4:end].split("\n"))
-        record = _record(tree)
-    except (_Unsure, ValueError, TypeError, KeyError, IndexError):
+        return _record(match)
+    except (_Unsure, ValueError):
         return None
-    return record if format_record(record) == text else None
 
 
-def _scalar(raw: str) -> Any:
-    if raw.startswith('"'):
-        return json.loads(raw)
-    if raw in ("true", "false"):
-        return raw == "true"
-    if raw == "null":
-        return None
-    if _INT.fullmatch(raw):
-        return int(raw)
-    return raw
+def _has_never_raw(text: str) -> bool:
+    if text.isascii():  # deleting the allowed bytes is three times faster than the regex
+        return bool(text.encode("ascii").translate(None, _ASCII_RAW))
+    return NEVER_RAW.search(text) is not None
 
 
-def _block(lines: list[str]) -> dict[str, Any]:
-    """Lines of ``key: value`` / ``key:`` + indented block / ``- `` items, to dicts and lists."""
-    root: dict[str, Any] = {}
-    stack: list[tuple[int, Any]] = [(-1, root)]
-    pending: tuple[int, dict[str, Any], str] | None = None  # ``key:`` awaiting its block
-    for line in lines:
-        if not line:
-            continue
-        indent = len(line) - len(line.lstrip(" "))
-        body = line[indent:]
-        if pending is not None:
-            p_indent, p_parent, p_key = pending
-            pending = None
-            if indent <= p_indent:
-                raise _Unsure(line)
-            p_parent[p_key] = [] if body.startswith("- ") else {}
-            stack.append((indent, p_parent[p_key]))
-        while stack[-1][0] > indent:
-            stack.pop()
-        depth, container = stack[-1]
-        if body.startswith("- "):
-            if not isinstance(container, list) or depth != indent:
-                raise _Unsure(line)
-            item = body[2:]
-            if ": " in item or item.endswith(":"):
-                mapping: dict[str, Any] = {}
-                container.append(mapping)
-                stack.append((indent + 2, mapping))
-                pending = _entry(mapping, item, indent + 2)
-            else:
-                container.append(_scalar(item))
-            continue
-        if not isinstance(container, dict) or (depth != indent and (depth, indent) != (-1, 0)):
-            raise _Unsure(line)
-        pending = _entry(container, body, indent)
-    if pending is not None:
-        raise _Unsure("dangling key")
-    return root
+def _record(match: re.Match[str]) -> Record:
+    (category, title, excerpt, when, original, web, amp, cdn, kind, quality, heat, published,
+     name, domain, logos, topics, images, related, secured) = match.groups()  # fmt: skip
+    original_url = _opt_quoted(original)
+    web_url = "" if web is None else _nonempty(_quoted(web))  # "" is not written
+    if not (web_url or original_url):
+        raise _Unsure("no URL")  # the YAML parser refuses the file
+    return Record(
+        title=_quoted(title),
+        excerpt=_quoted(excerpt),
+        published=_moment(when),
+        web_url=web_url,
+        provider=Provider(_plain(name), _plain(domain), _images(logos, 4)),
+        original_url=original_url,
+        category=_nonempty(_plain(category)),
+        type=_nonempty(_plain(kind)),
+        amp_web_url=_opt_quoted(amp),
+        cdn_amp_web_url=_opt_quoted(cdn),
+        quality=_int(quality),
+        heat=_int(heat),
+        is_published=_BOOL[published],
+        topics=tuple(map(_plain, topics[4:-1].split("\n  - "))),
+        images=_images(images, 2),
+        related=None if related is None else _related(related),
+        secured=_opt_quoted(secured),
+    )
 
 
-def _entry(
-    mapping: dict[str, Any], body: str, indent: int
-) -> tuple[int, dict[str, Any], str] | None:
-    key, sep, value = body.partition(":")
-    if not sep or key in mapping or not key or key != key.strip():
-        raise _Unsure(body)
-    if value == "":
-        return (indent, mapping, key)
-    if not value.startswith(" "):
-        raise _Unsure(body)
-    mapping[key] = _scalar(value[1:])
-    return None
+def _related(block: str) -> tuple[Related, ...]:
+    entries = []
+    pos = 0
+    while pos < len(block):
+        match = _RELATED.match(block, pos)
+        if match is None:
+            raise _Unsure(block[pos:])
+        pos = match.end()
+        (title, excerpt, when, web, amp, cdn, kind, name, domain, logos, quality,
+         images) = match.groups()  # fmt: skip
+        provider = None
+        if name is not None and domain is not None:
+            provider = Provider(_plain(name), _plain(domain), _images(logos, 8))
+        entries.append(
+            Related(
+                title=_quoted(title),
+                excerpt=_quoted(excerpt),
+                published=_moment(when),
+                web_url=_quoted(web),
+                type=_nonempty(_plain(kind)),
+                provider=provider,
+                quality=_int(quality),
+                amp_web_url=_opt_quoted(amp),
+                cdn_amp_web_url=_opt_quoted(cdn),
+                images=_images(images, 6),
+            )
+        )
+    return tuple(entries)
 
 
-_INTS = {"quality", "heat", "width", "height"}
-_BOOLS = {"published", "isCached"}
+def _images(block: str | None, indent: int) -> tuple[Image, ...]:
+    if block is None:
+        return ()
+    pattern = _IMAGE[indent]
+    images = []
+    pos = 0
+    while pos < len(block):
+        match = pattern.match(block, pos)
+        if match is None:
+            raise _Unsure(block[pos:])
+        pos = match.end()
+        url, width, height, cached, title = match.groups()
+        image = Image(_quoted(url), _int(width), _int(height), _BOOL[cached], _opt_quoted(title))
+        images.append(image)
+    return tuple(images)
 
 
-def _checked(mapping: dict[str, Any]) -> dict[str, Any]:
-    """Refuse values of the wrong type (the YAML reader rejects them; the layout would not)."""
-    for key, value in mapping.items():
-        if key in _INTS:
-            ok = value is None or (isinstance(value, int) and not isinstance(value, bool))
-        elif key in _BOOLS:
-            ok = value is None or isinstance(value, bool)
-        else:
-            ok = isinstance(value, str | dict | list)
-        if not ok:
-            raise _Unsure(key)
-    return mapping
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise _Unsure(value)
+def _quoted(raw: str) -> str:
+    """A value written by :func:`quote`: ``"..."`` around the text, or around its escapes."""
+    inner = raw[1:-1]
+    if "\\" not in inner:
+        # quote() would escape a '"'; the caller has refused NEVER_RAW characters.
+        if '"' in inner or len(raw) < 2 or raw[-1] != '"':
+            raise _Unsure(raw)
+        return inner
+    value = json.loads(raw)  # JSON reads quote()'s escapes as YAML does, but surrogates:
+    if not isinstance(value, str) or quote(value) != raw or _SURROGATE.search(value):
+        raise _Unsure(raw)  # libyaml refuses escaped surrogates; JSON joins a pair of them
     return value
 
 
-def _moment(value: Any) -> datetime:
-    match = _MOMENT.fullmatch(_text(value))
-    if match is None:
-        raise _Unsure(value)
-    y, mo, d, h, mi, s, frac = match.groups()
-    micro = int(frac.ljust(6, "0")) if frac else 0
-    return datetime(int(y), int(mo), int(d), int(h), int(mi), int(s), micro, tzinfo=UTC)
+def _opt_quoted(raw: str | None) -> str | None:
+    return None if raw is None else _quoted(raw)
 
 
-def _images(value: Any) -> tuple[Image, ...]:
-    if value is None:
-        return ()
-    return tuple(
-        Image(
-            url=_text(_checked(i)["url"]),
-            width=i.get("width"),
-            height=i.get("height"),
-            is_cached=i.get("isCached"),
-            title=i.get("title"),
-        )
-        for i in value
-    )
+def _plain(raw: str) -> str:
+    """A value written by ``layout._plain``: as is when YAML reads it back as the same text."""
+    if raw.startswith('"'):
+        value = _quoted(raw)
+        if is_plain_safe(value):
+            raise _Unsure(raw)  # format_record would not quote it
+        return value
+    if not is_plain_safe(raw):
+        raise _Unsure(raw)
+    return raw
 
 
-def _provider(value: dict[str, Any]) -> Provider:
-    _checked(value)
-    return Provider(
-        name=_text(value["name"]),
-        domain=_text(value["domain"]),
-        images=_images(value.get("images")),
-    )
+def _nonempty(value: str) -> str:
+    if not value:
+        raise _Unsure("empty")  # the YAML parser reads an empty category or type as the default
+    return value
 
 
-def _related(value: dict[str, Any]) -> Related:
-    _checked(value)
-    fields = {attr: value[key] for key, attr in _RELATED.items() if key in value}
-    provider = value.get("provider")
-    return Related(
-        **fields,
-        published=_moment(value["publishedDateTime"]),
-        provider=None if provider is None else _provider(provider),
-        images=_images(value.get("images")),
-    )
+def _int(raw: str | None) -> int | None:
+    return None if raw is None else int(raw)
 
 
-def _record(tree: dict[str, Any]) -> Record:
-    known = {*_TOP, "publishedDateTime", "provider", "topics", "images", "related"}
-    if not known.issuperset(tree):
-        raise _Unsure(set(tree) - known)
-    _checked(tree)
-    fields = {attr: tree[key] for key, attr in _TOP.items() if key in tree}
-    related = tree.get("related")
-    return Record(
-        **fields,
-        published=_moment(tree["publishedDateTime"]),
-        provider=_provider(tree["provider"]),
-        topics=tuple(_text(t) for t in tree.get("topics") or ()),
-        images=_images(tree.get("images")),
-        related=None if related is None else tuple(_related(r) for r in related),
-    )
+def _moment(raw: str) -> datetime:
+    value = datetime.fromisoformat(raw)  # _T admits only format_datetime's spelling
+    if value.tzinfo is not UTC:
+        raise _Unsure(raw)
+    return value
