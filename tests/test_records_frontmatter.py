@@ -456,3 +456,21 @@ def test_corpus_round_trip() -> None:
     print(f"round trip: {exact}/{len(files)} exact; differing by trait: {dict(why)}")
     assert len(files) - exact == legacy  # every difference is explained by a legacy trait
     assert exact >= 763
+
+
+def test_a_record_without_topics_reads_back() -> None:
+    """The writer leaves out an empty list: reading the file back gives no topics, not an
+    error (a record the store wrote must never be one its reader refuses)."""
+    record = replace(minimal(), topics=(), images=())
+    text = format_record(record)
+    assert "topics" not in text
+    assert parse_record(text) == record
+
+
+def test_lone_surrogates_are_written_as_replacement_characters() -> None:
+    """A JSON feed can carry "\\ud800"; no YAML parser reads a lone surrogate back, so the
+    writer puts U+FFFD in its place and the file stays readable."""
+    record = replace(minimal(), title="a\ud800b", excerpt="\udfff", topics=("x\ud83d",))
+    back = parse_record(format_record(record))
+    assert back.title == "a\ufffdb" and back.excerpt == "\ufffd" and back.topics == ("x\ufffd",)
+    assert quote("ok \U0001f600") == '"ok \U0001f600"'  # a whole astral character is kept

@@ -122,7 +122,7 @@ class _Walk:
         return out
 
     def seq(self, node: Any, field: str) -> list[Any]:
-        if self.is_null(node):
+        if node is None or self.is_null(node):  # absent (the writer omits empty lists) or null
             return []
         if not isinstance(node, yaml.SequenceNode):
             raise self.fail(field, "must be a list")

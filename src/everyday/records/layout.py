@@ -25,6 +25,7 @@ LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # also the parser's
 _NEEDS_ESCAPE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
 # What format_record never writes raw: quote() escapes these and is_plain_safe() refuses
 # them (control characters but the newline that ends each line, and the _NEEDS_ESCAPE set).
+_SURROGATE = re.compile("[\ud800-\udfff]")  # in a str, always a lone half of a pair
 NEVER_RAW = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
 
 
@@ -45,6 +46,8 @@ def quote(value: str) -> str:
         out = encode_basestring(value)  # what json.dumps(value, ensure_ascii=False) returns
         if out.isascii() and "\x7f" not in out:
             return out  # the common case: nothing for _NEEDS_ESCAPE to find
+        if _SURROGATE.search(value):  # no YAML parser reads a lone surrogate back
+            return quote(_SURROGATE.sub("\ufffd", value))
     return _NEEDS_ESCAPE.sub(lambda m: f"\\u{ord(m.group()):04x}", out)
 
 
