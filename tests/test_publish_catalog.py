@@ -45,6 +45,10 @@ def same(a: Catalog, b: Catalog) -> None:
         assert a.topic(name) == b.topic(name) == [x for x in b.listed if name in x.topics]
         assert a.topic(name, unique=True) == b.topic(name, unique=True)
         assert b.topic(name, unique=True) == [x for x in b.unique if name in x.topics]
+    domains: dict[str, list[Brief]] = {}
+    for x in b.listed:
+        domains.setdefault(x.domain.lower(), []).append(x)
+    assert a.by_domain() == b.by_domain() == domains
     paths = [*sorted(b.briefs)[::3], "_news/none.md"]
     assert a.pick(paths) == [x for x in b.unique if x.path in paths]
 
@@ -55,6 +59,8 @@ def test_patched_catalog_equals_a_fresh_one(seed: int) -> None:
     briefs = {b.path: b for b in (brief(n, rng) for n in range(200))}
     pins = {"_news/00003.md": "2023-01-05T00:00:00Z"} if seed % 5 == 0 else {}
     before = Catalog(dict(briefs), loader, pins)
+    if seed % 2:
+        before.by_domain()
     for name in TOPICS[: 1 + seed % 4]:  # lists an earlier build asked for
         before.topic(name)
         before.topic(name, unique=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -124,8 +124,8 @@ def write_api(
         if not plan.keep(f"api:{prefix}", topic=topic.name):
             lists.write(prefix, catalog.topic(topic.name), items.text)
     for name, rows in (
-        ("topics", _topics_rows(catalog.listed, taxonomy, site)),
-        ("providers", _provider_rows(catalog.listed, taxonomy, site)),
+        ("topics", _topics_rows(lambda name: len(catalog.topic(name)), taxonomy, site)),
+        ("providers", _provider_rows(catalog.by_domain(), taxonomy, site)),
         ("newsletters", newsletters_index(newsletters)),
     ):
         total = write_pages(
@@ -235,14 +235,16 @@ def write_pages(out: Output, prefix: str, values: Sequence[str], size: int) -> i
 
 def topics_index(listed: Sequence[Entry], taxonomy: Taxonomy, site: SiteSettings) -> list[Item]:
     """Every topic in taxonomy order, with its published count and news API URL (or null)."""
-    return _topics_rows([brief_of(e) for e in listed], taxonomy, site)
+    counts = Counter(chain.from_iterable(set(e.record.topics) for e in listed))
+    return _topics_rows(counts.get, taxonomy, site)
 
 
-def _topics_rows(listed: Sequence[Brief], taxonomy: Taxonomy, site: SiteSettings) -> list[Item]:
+def _topics_rows(
+    count: Callable[[str], int | None], taxonomy: Taxonomy, site: SiteSettings
+) -> list[Item]:
     with_pages = {t.name for t in news_topics(taxonomy)}
-    counts = Counter(chain.from_iterable(set(b.topics) for b in listed))
     return [
-        _topic_json(t, taxonomy, site, with_pages, counts.get(t.name, 0)) for t in taxonomy.topics
+        _topic_json(t, taxonomy, site, with_pages, count(t.name) or 0) for t in taxonomy.topics
     ]
 
 
@@ -269,17 +271,17 @@ def _topic_json(
 
 def providers_index(listed: Sequence[Entry], taxonomy: Taxonomy, site: SiteSettings) -> list[Item]:
     """Outlets of published records, most published first, then by domain."""
-    return _provider_rows([brief_of(e) for e in listed], taxonomy, site)
+    domains: dict[str, list[Brief]] = {}
+    for brief in (brief_of(e) for e in listed):  # newest first: a domain's first is its newest
+        domains.setdefault(brief.domain.lower(), []).append(brief)
+    return _provider_rows(domains, taxonomy, site)
 
 
-def _provider_rows(listed: Sequence[Brief], taxonomy: Taxonomy, site: SiteSettings) -> list[Item]:
-    newest: dict[str, Brief] = {}
-    counts: Counter[str] = Counter()
-    for brief in listed:  # newest first, so the first brief of a domain is its newest
-        domain = brief.domain.lower()
-        newest.setdefault(domain, brief)
-        counts[domain] += 1
-    rows = [_provider_json(d, b, counts[d], taxonomy, site) for d, b in newest.items()]
+def _provider_rows(
+    domains: Mapping[str, Sequence[Brief]], taxonomy: Taxonomy, site: SiteSettings
+) -> list[Item]:
+    """A row per domain: its count, and its name and logo from its newest (first) brief."""
+    rows = [_provider_json(d, g[0], len(g), taxonomy, site) for d, g in domains.items()]
     rows.sort(key=lambda row: (-row["count"], row["domain"]))
     return rows
 

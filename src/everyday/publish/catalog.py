@@ -210,6 +210,7 @@ class Catalog:
     twins: dict[tuple[str, str], list[Brief]] = field(default_factory=dict)  # the losers
     ordered: list[Brief] = field(default_factory=list, repr=False)  # listed, without pins
     _topics: dict[str, list[Brief]] = field(default_factory=dict, repr=False)
+    _domains: dict[str, list[Brief]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         before, self.before = self.before, None  # keep no chain of old catalogs alive
@@ -261,6 +262,17 @@ class Catalog:
                 self.winners[key] = group[0]
                 if len(group) > 1:
                     self.twins[key] = group[1:]
+        if before._domains is not None and not self.pins:
+            domains = dict(before._domains)
+            for domain in {b.domain.lower() for b in (*gone, *come)}:
+                out = [b for b in gone if b.domain.lower() == domain]
+                into = [b for b in come if b.domain.lower() == domain]
+                members = _patched(domains.get(domain, []), out, into)
+                if members:
+                    domains[domain] = members
+                else:
+                    domains.pop(domain, None)
+            self._domains = domains
         for name, members in before._topics.items():
             unique = name.startswith("\x00")
             if self.pins or (unique and reshuffled):
@@ -308,6 +320,20 @@ class Catalog:
                     members.append(brief)
         for name, members in lists.items():
             self._topics.setdefault(name, members)
+
+    def by_domain(self) -> dict[str, list[Brief]]:
+        """The listed briefs of each provider domain (lower-cased), in list order."""
+        if self._domains is None:
+            domains: dict[str, list[Brief]] = {}
+            for brief in self.listed:
+                domain = brief.domain.lower()
+                members = domains.get(domain)
+                if members is None:
+                    domains[domain] = [brief]
+                else:
+                    members.append(brief)
+            self._domains = domains
+        return self._domains
 
     def pick(self, paths: Collection[str]) -> list[Brief]:
         """The briefs of ``unique`` among ``paths``, in list order (without a walk of all)."""
