@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import sqlite3
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,6 +28,7 @@ from build_samples import (
     record_path,
     write_records,
 )
+from everyday import build as build_module
 from everyday.build import WARM_STATES, build_hub, config_digest, state_database
 from everyday.errors import ConfigError
 from everyday.publish import Output
@@ -442,6 +444,37 @@ def test_clusters_related_and_cached_images(hub: Hub) -> None:
     report, _ = hub.build()
     hub.check()
     assert report.written
+
+
+def test_an_image_cache_folder_unchanged_for_a_while_is_not_listed_again(
+    hub: Hub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cached images arrive by rename, which moves the folder's mtime: an old mtime that
+    did not move means the same files (no listing); a new one, or a "racy" recent one,
+    means a listing, and new images show up."""
+    folder = hub.settings.path(hub.settings.storage.assets_dir) / "cache"
+    old = time.time_ns() - 3600 * 10**9
+    os.utime(folder, ns=(old, old))
+    hub.build()  # records the folder's key
+    listed: list[Path] = []
+    real = build_module._file_names
+
+    def counting(path: Path):  # type: ignore[no-untyped-def]
+        listed.append(path)
+        return real(path)
+
+    monkeypatch.setattr(build_module, "_file_names", counting)
+    write_records(hub.settings, [make_record(COUNT + 1, hub.taxonomy, is_published=True)])
+    hub.build()
+    assert folder not in listed
+    hub.check()
+    assert cache_images(hub.settings, hub.records[40:80])  # new files: the mtime moves
+    os.utime(folder, ns=(old + 10**9, old + 10**9))  # ...and is old again by the next build
+    report, _ = hub.build()
+    assert folder in listed
+    hub.check()
+    prefix = hub.settings.storage.assets_dir.strip("/") + "/cache/"
+    assert any(p.startswith(prefix) for p in report.written)
 
 
 def test_provider_pages_go_when_their_last_record_goes(hub: Hub) -> None:

@@ -104,7 +104,10 @@ def _build(
     loader = records.loader(settings.hub_dir)
     catalog = Catalog(records.briefs, loader, pins, before, records.changed)
     clusters = {str(p): str(c) for p, c in (clusters or {}).items()}
-    images = CachedImages.of(settings, catalog, records, state)
+    cache_dir = settings.path(settings.storage.assets_dir) / "cache"
+    cache_key = folder_key(cache_dir)  # before reading it: a later change is seen next time
+    cache_same = bool(state.config) and cache_key is not None and cache_key == state.cache_key
+    images = CachedImages.of(settings, catalog, records, state, cache_same)
     plan, drops = _plan(out, state, catalog, records, clusters, images.local, pins)
     clock.lap("records")
     if paging == "seed" and len(catalog.listed) > SEED_PAGING_ADVICE and not plan.full:
@@ -126,7 +129,7 @@ def _build(
         clock.lap("site")
     finally:
         site.articles.abort()  # a no-op once finished
-    assets = copy_assets(settings, out, {} if plan.full else state.assets)
+    assets = copy_assets(settings, out, {} if plan.full else state.assets, cache_same)
     if not plan.full:
         drops |= plan.stale()
     for path in drops:
@@ -140,6 +143,7 @@ def _build(
         local=images.local,
         stems=images.stems,
         cache_files=images.names,
+        cache_key=cache_key,
         assets=assets,
         keys=plan.keys,
         pins=pins,
@@ -284,11 +288,19 @@ class CachedImages:
 
     @classmethod
     def of(
-        cls, settings: Settings, catalog: Catalog, records: Records, state: BuildState
+        cls,
+        settings: Settings,
+        catalog: Catalog,
+        records: Records,
+        state: BuildState,
+        unchanged: bool = False,
     ) -> CachedImages:
-        """Reuse the previous map unless the cache folder or a record's images changed."""
+        """Reuse the previous map unless the cache folder or a record's images changed.
+
+        ``unchanged``: the folder is known not to have changed (see :func:`folder_key`).
+        """
         folder = settings.path(settings.storage.assets_dir) / "cache"
-        names = _file_names(folder)
+        names = state.cache_files if unchanged else _file_names(folder)
         same = names == state.cache_files and bool(state.config)
         if same and _dropped_cached(records.changed, state.briefs, catalog.briefs):
             same = False  # a URL may have lost its last cached user: recount them all
@@ -332,16 +344,39 @@ def _file_names(folder: Path) -> tuple[str, ...]:
         return ()
 
 
-def copy_assets(settings: Settings, out: Output, before: dict[str, StatKey]) -> dict[str, StatKey]:
+RACY_SECONDS = 2.0  # a folder changed this recently may change again within its mtime tick
+
+
+def folder_key(folder: Path) -> tuple[int, int, int] | None:
+    """What tells a folder's list of entries changed: (device, inode, mtime), or None when
+    it cannot be trusted (missing, or modified so recently that another change could land
+    in the same timestamp tick -- "racy", as git says of its index)."""
+    try:
+        st = os.stat(folder)
+    except OSError:
+        return None
+    if time.time_ns() - st.st_mtime_ns < RACY_SECONDS * 1e9:
+        return None
+    return (st.st_dev, st.st_ino, st.st_mtime_ns)
+
+
+def copy_assets(
+    settings: Settings, out: Output, before: dict[str, StatKey], cache_same: bool = False
+) -> dict[str, StatKey]:
     """Publish provider logos and cached images; re-read only files whose stat changed.
 
-    Cached images are named by a hash of their URL and replaced atomically, so their
-    inode stands for their content without a stat each; logos are stat'ed.
+    Cached images are named by a hash of their URL and replaced atomically (a rename, which
+    changes the folder's mtime), so their inode stands for their content without a stat
+    each, and with ``cache_same`` (the folder's key unchanged) the folder is not even
+    listed; logos are stat'ed.
     """
     root = settings.path(settings.storage.assets_dir)
     prefix = settings.storage.assets_dir.strip("/")
     now: dict[str, StatKey] = {}
-    for folder in ("organizations", "cache"):
+    if cache_same and before:
+        cached = f"{prefix}/cache/"
+        now.update((p, k) for p, k in before.items() if p.startswith(cached))
+    for folder in ("organizations",) if cache_same and before else ("organizations", "cache"):
         try:
             found = sorted(os.scandir(root / folder), key=lambda e: e.name)
         except (FileNotFoundError, NotADirectoryError):

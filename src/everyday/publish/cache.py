@@ -39,10 +39,10 @@ from .quickread import quick_record
 
 log = logging.getLogger(__name__)
 
-STATE_VERSION = 7
+STATE_VERSION = 8
 STATE_KEY = "state"
 SHARDS = 64
-_HEAD_FIELDS = ("config", "problems", "pins")  # small: rewritten every build
+_HEAD_FIELDS = ("config", "problems", "pins", "cache_key")  # small: rewritten every build
 _PART_FIELDS = ("clusters", "local", "stems", "cache_files", "assets")  # own blob each
 
 StatKey = tuple[int, int, int]
@@ -60,6 +60,7 @@ class BuildState:
     local: dict[str, str] = field(default_factory=dict)  # image URL -> cached copy
     stems: dict[str, str] = field(default_factory=dict)  # image URL -> cache file stem
     cache_files: tuple[str, ...] = ()  # names in the hub's image cache
+    cache_key: tuple[int, int, int] | None = None  # that folder's key (build.folder_key)
     assets: dict[str, StatKey] = field(default_factory=dict)
     keys: dict[str, dict[str, Any]] = field(default_factory=dict)  # group -> unit -> key
     pins: dict[str, str] = field(default_factory=dict)  # record path -> when pinned

@@ -158,8 +158,8 @@ def images_of(rows: Iterable[ImageRow]) -> tuple[Image, ...]:
     return tuple(Image(*row) for row in rows)
 
 
-_PATH = operator.itemgetter(0)
-_STAMP = operator.itemgetter(2)
+_PATH = path_of = operator.itemgetter(0)  # Brief.path, at C speed (for map and sort keys)
+_STAMP = stamp_of_brief = operator.itemgetter(2)  # Brief.stamp, likewise
 
 
 def _ORDER(brief: Brief) -> tuple[int, str]:  # noqa: N802 - a sort key, like _PATH

@@ -21,7 +21,8 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib import resources
@@ -31,7 +32,7 @@ from everyday.settings import SiteSettings
 from everyday.taxonomy import Taxonomy
 
 from .api import NewsletterEntry
-from .catalog import Brief, Catalog, stamp_of
+from .catalog import Brief, Catalog, path_of, stamp_of, stamp_of_brief
 from .entries import Entry, news_topics
 from .output import Output
 from .pages import Pages, base_path, environment, format_day
@@ -254,17 +255,15 @@ def sitemap_articles(
     """(URL, stamp) of every article page, oldest first: a new article is appended to the
     sitemap, not put before every other. A warm build reuses the previous build's URLs."""
     web = site.web_url.rstrip("/")
-    before: dict[str, str] = {} if plan.full else memo.get("locs") or {}
-    dirty = plan.records
-    locs = {}
-    for b in index.listed:
-        path = b.path
-        loc = None if path in dirty else before.get(path)
-        locs[path] = loc if loc is not None else f"{web}/{b.day}/{b.slug}/"
-    memo["locs"] = locs
-    return list(
-        zip(reversed(locs.values()), [b.stamp for b in reversed(index.listed)], strict=True)
-    )
+    listed = index.listed
+    paths = list(map(path_of, listed))
+    locs = _reused({} if plan.full else memo.get("locs") or {}, plan.records, paths)
+    for at in _holes(locs):
+        brief = listed[at]
+        locs[at] = f"{web}/{brief.day}/{brief.slug}/"
+    memo["locs"] = dict(zip(paths, locs, strict=True))
+    stamps = list(map(stamp_of_brief, listed))
+    return list(zip(reversed(locs), reversed(stamps), strict=True))
 
 
 def recent(index: Index, now: datetime | None) -> list[NewsUrl]:
@@ -297,16 +296,38 @@ def search_index(
         elif previous:
             by_url = _rows_by_url(previous)
     dirty = plan.records
-    rows: dict[str, bytes] = {}
-    for brief in index.listed:
-        path = brief.path
-        row = None if path in dirty else old.get(path)
-        if row is None and by_url and path not in dirty:
+    listed = index.listed
+    paths = list(map(path_of, listed))
+    rows = _reused(old, dirty, paths)
+    for at in _holes(rows):
+        brief = listed[at]
+        row = None
+        if by_url and brief.path not in dirty:
             row = by_url.get(index.href(brief.page_dir))
-        if row is None:
-            row = search_row(index.card(brief)).encode("utf-8")
-        rows[path] = row
-    return b"[" + b",".join(rows.values()) + b"]\n", rows
+        rows[at] = row or search_row(index.card(brief)).encode("utf-8")
+    return b"[" + b",".join(rows) + b"]\n", dict(zip(paths, rows, strict=True))
+
+
+def _reused(old: Mapping[str, Any], dirty: AbstractSet[str], paths: list[str]) -> list[Any]:
+    """``old``'s value for each of ``paths`` (None for a dirty or unknown one), at C speed:
+    a warm build of a big hub walks 100,000 paths here."""
+    if not old:
+        return [None] * len(paths)
+    if not dirty.isdisjoint(old.keys()):
+        old = {k: v for k, v in old.items() if k not in dirty}
+    return list(map(old.get, paths))
+
+
+def _holes(values: list[Any]) -> Iterator[int]:
+    """The positions of None in ``values`` (found by list.index, not a Python loop)."""
+    at = 0
+    while True:
+        try:
+            at = values.index(None, at)
+        except ValueError:
+            return
+        yield at
+        at += 1
 
 
 _ROW_START = b'},{"title":'  # never inside a row: JSON escapes every quote in a string
