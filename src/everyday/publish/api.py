@@ -33,7 +33,7 @@ from everyday.records.frontmatter import format_datetime, split_front_matter
 from everyday.settings import SiteSettings
 from everyday.taxonomy import Taxonomy, Topic
 
-from .catalog import Brief, Catalog, brief_of, images_of, paginate
+from .catalog import Brief, Catalog, brief_of, images_of, paginate, path_of
 from .entries import Entry, absolute, news_topics
 from .jsonapi import (
     VALUE_INDENT,
@@ -204,7 +204,7 @@ class ApiLists:
         units = [(f"{prefix}/page/{p.number}/index.json", p) for p in pages]
         for unit, page in [*units, (f"{prefix}/index.json", index)]:
             chunk = members[page.start : page.stop]
-            paths = tuple(b.path for b in chunk)
+            paths = tuple(map(path_of, chunk))
             key = (page.number, page.older, paths)
             if self.plan.wants(unit, key, paths, dirty, f"api:{prefix}"):
                 body = envelope_text(page.number, [text(b) for b in chunk], page.older)

@@ -122,7 +122,11 @@ def pack(key: Key) -> Key:
 
 
 def _digest(paths: tuple[object, ...]) -> int:
-    text = "\0".join(map(str, paths)).encode("utf-8", "surrogateescape")
+    try:
+        joined = "\0".join(paths)  # type: ignore[arg-type]  # record paths: all str
+    except TypeError:
+        joined = "\0".join(map(str, paths))
+    text = joined.encode("utf-8", "surrogateescape")
     return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
 
 

@@ -74,15 +74,16 @@ def group_stories(listed: Sequence[Any], cluster_of: Mapping[str, str]) -> list[
         return list(listed) if briefs else [_alone(item) for item in listed]
     order: list[Any] = []  # an item standing alone, or the member list of a cluster
     groups: dict[str, list[Any]] = {}
-    ids = map(cluster_of.get, [item.path for item in listed])
-    for item, cid in zip(listed, ids, strict=True):
+    paths = map(path_of, listed) if briefs else (item.path for item in listed)
+    add = order.append
+    for item, cid in zip(listed, map(cluster_of.get, paths), strict=True):
         if cid is None:
-            order.append(item)
+            add(item)
         elif cid in groups:
             groups[cid].append(item)
         else:
             groups[cid] = members = [item]
-            order.append(members)
+            add(members)
     if briefs:
         return [_story(x) if type(x) is list else x for x in order]
     return [_story(x) if type(x) is list else _alone(x) for x in order]
