@@ -8,6 +8,7 @@ byte for byte with a build that never forks. Needs ``fork`` and two CPUs.
 from __future__ import annotations
 
 import os
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -99,3 +100,28 @@ def test_a_failing_build_stops_its_background_worker(
     build_hub(settings, taxonomy, NOW, out_dir=tmp_path / "site")
     build_hub(settings, taxonomy, NOW, out_dir=tmp_path / "reference")
     assert tree(tmp_path / "site") == tree(tmp_path / "reference")
+
+
+def test_background_work_is_shared_when_the_worker_is_slow(tmp_path: Path) -> None:
+    """The worker takes chunks from the front, this process from the back once it joins:
+    every item is rendered exactly once, and a slow worker does not hold the build up."""
+    from everyday.publish import Output
+
+    out = Output(tmp_path / "site", database=tmp_path / "state.db", sweep=False)
+    parent = os.getpid()
+    items = list(range(parallel.MIN_BATCH * 2))
+
+    def render(n: int) -> None:
+        if os.getpid() != parent:
+            time.sleep(0.002)  # the worker is slow: this process must take over
+        out.write(f"items/{n}.txt", f"{n} by {'parent' if os.getpid() == parent else 'worker'}")
+
+    job = parallel.Background(out, items, render)
+    assert job.child is not None
+    job.join()
+    out.finish()
+    texts = {p.name: p.read_text(encoding="utf-8") for p in (tmp_path / "site/items").iterdir()}
+    assert sorted(texts) == sorted(f"{n}.txt" for n in items)
+    by_parent = sum("parent" in t for t in texts.values())
+    by_worker = len(texts) - by_parent
+    assert by_worker > 0 and by_parent > len(items) // 2, (by_parent, by_worker)

@@ -14,11 +14,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import marshal
+import multiprocessing
 import os
 import pickle
 import signal
 import threading
-from collections.abc import Callable, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from typing import Any, TypeVar
 
 from everyday.errors import PublishError
@@ -106,7 +107,7 @@ def _collect(child: tuple[int, int]) -> tuple[bytes, int]:
 
 
 def _fork(
-    out: Output, shard: Sequence[T], render: Callable[[T], None], memo: Any
+    out: Output, shard: Iterable[T], render: Callable[[T], None], memo: Any
 ) -> tuple[int, int]:
     """A worker rendering ``shard`` through its copy of ``out`` (see :func:`_merge`)."""
 
@@ -177,7 +178,10 @@ class Background:
 
     A from-scratch build renders its article pages this way while the main process writes
     the API, the feeds and the site's lists, so both CPUs are busy through the whole
-    build. Small batches (or no fork) are rendered at :meth:`join`, here.
+    build. The two share the batch: the worker takes chunks from its front, and the main
+    process, once done with its own work, takes chunks from the back at :meth:`join`, so
+    neither waits idle for the other. Small batches (or no fork) are rendered at
+    :meth:`join`, here.
     """
 
     def __init__(self, out: Output, items: Sequence[T], render: Callable[[T], None]) -> None:
@@ -185,19 +189,24 @@ class Background:
         self.render: Callable[[Any], None] = render
         self.items: Sequence[Any] = items
         self.child: tuple[int, int] | None = None
+        self.split: _Split | None = None
         self.count = 0
         if workers_for(len(items)) > 1:
             global _busy
             out.manifest.mark_pending()  # before forking: both processes change files
             out.manifest.preload()  # rows in memory: no SQLite connection used across fork
-            self.child = _fork(out, items, render, None)
+            self.split = _Split(items)
+            self.child = _fork(out, self.split.take(front=True), render, None)
             self.count, self.items = len(items), ()
             _busy += 1
 
     def join(self) -> None:
-        """Wait for the worker and take in what it wrote (or render the items now)."""
+        """Render what the worker has not taken yet, then take in what it wrote."""
         for item in self.items:
             self.render(item)
+        if self.split is not None:
+            for item in self.split.take(front=False):
+                self.render(item)
         if self.child is not None:
             global _busy
             child, self.child = self.child, None
@@ -217,3 +226,42 @@ class Background:
                 os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
             os.close(fd)
+
+
+class _Split:
+    """A batch two processes share: one takes chunks from the front, the other from the
+    back, through two counters in shared memory, until they meet."""
+
+    CHUNK = 32
+    WAIT = 10.0  # seconds: a worker that died holding the lock must not hang the build
+
+    def __init__(self, items: Sequence[Any]) -> None:
+        context = multiprocessing.get_context("fork")
+        self.items = items
+        self.bounds = context.RawArray("q", [0, len(items)])
+        self.lock = context.Lock()
+
+    def take(self, *, front: bool) -> Iterator[Any]:
+        """Items claimed chunk by chunk from one end (lazily: the worker iterates it)."""
+        while True:
+            claimed = self._claim(front)
+            if not claimed:
+                return
+            for at in claimed:
+                yield self.items[at]
+
+    def _claim(self, front: bool) -> range:
+        if not self.lock.acquire(timeout=self.WAIT):
+            return range(0)  # the other side is gone: what it had is reported by _merge
+        try:
+            low, high = self.bounds[0], self.bounds[1]
+            size = min(self.CHUNK, high - low)
+            if size <= 0:
+                return range(0)
+            if front:
+                self.bounds[0] = low + size
+                return range(low, low + size)
+            self.bounds[1] = high - size
+            return range(high - size, high)
+        finally:
+            self.lock.release()
