@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from lxml import etree, html
 
-from everyday.publish import Output
+from everyday.models import Image, Provider
+from everyday.publish import Entry, Output
 from everyday.publish.api import build_api
 from everyday.publish.entries import item_api_path
 from everyday.publish.feeds import build_feeds
+from everyday.publish.pages import PageInfo, format_clock, format_iso, make_chrome, template
 from everyday.publish.site import build_site, environment, group_stories
 from everyday.publish.sitemaps import NEWS_NS, SITEMAP_NS, NewsUrl, build_sitemaps, news_language
-from everyday.publish.views import json_ld_text, safe_url
+from everyday.publish.views import json_ld_text, page_dir, safe_url
 from publish_samples import age_files, mtimes
 from site_samples import (
     CLUSTERS,
@@ -180,6 +182,81 @@ def test_templates_autoescape() -> None:
     )
 
 
+def test_shared_pre_rendered_parts_escape_source_text(tmp_path: Path) -> None:
+    """Outlets, topic chips, image alts and the page chrome are rendered once per build
+    and reused: the source text they carry must still show as text on every page."""
+    name, topic, title = '<b>Evil</b> & "Co"', "<i>Odd</i> topic", "<img src=x> & more"
+    entries = sample_entries()
+    hostile = {
+        n: Entry(
+            entries[n].path,
+            replace(
+                entries[n].record,
+                title=title,
+                provider=Provider(name, "evil.example", (Image("https://evil.example/l.png"),)),
+                topics=("Robots", topic, "Drones"),
+            ),
+        )
+        for n in (31, 33)  # two records: the second page reuses what the first one rendered
+    }
+    site = replace(SITE, title="R&D <Daily>")
+    root = tmp_path / "site"
+    out = Output(root)
+    build_site([hostile.get(n, e) for n, e in enumerate(entries)], TAXONOMY, site, out)
+    out.finish()
+    for n in hostile:
+        text = (root / article_dir(entries[n]) / "index.html").read_text()
+        doc = html.fromstring(text)
+        head, rest = text.split('<script type="application/ld+json">', 1)  # JSON, not HTML
+        text = head + rest.split("</script>", 1)[1]
+        assert "<b>Evil" not in text and "<i>Odd" not in text and "<img src=x>" not in text
+        assert doc.find(".//p[@class='meta']/a").text == name
+        assert doc.find(".//p[@class='meta']/img").get("src") == "https://evil.example/l.png"
+        assert [c.text for c in doc.findall(".//ul[@class='chips']/li/*")] == [topic, "Drones"]
+        tags = [m.get("content") for m in doc.iter("meta") if m.get("property") == "article:tag"]
+        assert tags == [topic, "Drones"]
+        assert doc.find(".//figure/img").get("alt") == title
+        assert doc.find(".//a[@class='brand']").text == "R&D <Daily>"
+        assert doc.find(".//footer//p").text.startswith("R&D <Daily> links")
+    doc = page(root, "providers/evil.example/index.html")
+    cards = doc.find_class("card")
+    assert len(cards) == 2
+    for card in cards:
+        assert card.find(".//p[@class='meta']/a").text == name
+        assert card.find(".//div[@class='card__media']/img").get("alt") == title
+        assert [c.text for c in card.findall(".//ul[@class='chips']/li/*")] == [topic, "Drones"]
+    assert doc.find(".//title").text == f"{name} · R&D <Daily>"
+
+
+@pytest.mark.parametrize("path", ["", "page/2/", "topics/", "providers/a.example/", "404.html"])
+def test_base_renders_the_same_without_its_pre_rendered_chrome(path: str) -> None:
+    assets = {"favicon": "/robots/static/favicon.svg?v=1", "site": "/robots/static/site.css?v=2"}
+    info = PageInfo(path, f"https://hub.example.org/robots/{path}", "A <page>", noindex=not path)
+    context = {"site": SITE, "base": "/robots", "assets": assets, "page": info}
+    chrome = make_chrome(SITE, "/robots", assets, path.split("/")[0])
+    base = template("base.html")
+    assert base.render(context, chrome=chrome) == base.render(context)
+    assert 'href="/robots/static/site.css?v=2"' in base.render(context)
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2024, 3, 4, 10, 5, 9),
+        datetime(2024, 3, 4, 10, 5, 9, 123456, tzinfo=UTC),
+        datetime(2024, 3, 4, 23, 59, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        datetime(999, 1, 2, 3, 4, 5),  # strftime's %Y does not zero-pad it
+        date(2024, 3, 4),
+    ],
+)
+def test_date_filters_write_what_strftime_writes(moment: datetime) -> None:
+    assert format_iso(moment) == moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert format_clock(moment) == moment.strftime("%H:%M")
+    day = date(moment.year, moment.month, moment.day)
+    name = f"_news/{day.year:04d}-{day.month:02d}-{day.day:02d}-a-story.md"
+    assert page_dir(Entry(name, sample_entries()[0].record)) == f"{day:%Y/%m/%d}/a-story/"
+
+
 @pytest.mark.parametrize(
     ("url", "ok"),
     [
@@ -191,6 +268,10 @@ def test_templates_autoescape() -> None:
         ("//a.example/x", False),
         ("https://a.example/x y", False),
         ("https:///nohost", False),
+        ("HTTPS://A.example/x", True),
+        ("httpx://a.example/", False),
+        ("/assets/images/x.jpg", False),
+        ("http", False),
         ("", False),
         (None, False),
     ],

@@ -243,9 +243,7 @@ def _topics_rows(
     count: Callable[[str], int | None], taxonomy: Taxonomy, site: SiteSettings
 ) -> list[Item]:
     with_pages = {t.name for t in news_topics(taxonomy)}
-    return [
-        _topic_json(t, taxonomy, site, with_pages, count(t.name) or 0) for t in taxonomy.topics
-    ]
+    return [_topic_json(t, taxonomy, site, with_pages, count(t.name) or 0) for t in taxonomy.topics]
 
 
 def _topic_json(

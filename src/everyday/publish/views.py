@@ -17,7 +17,7 @@ from datetime import datetime
 from itertools import chain
 from urllib.parse import urlsplit
 
-from everyday.models import Image
+from everyday.models import Image, Provider
 from everyday.records.frontmatter import format_datetime
 from everyday.settings import SiteSettings
 from everyday.taxonomy import Taxonomy, Topic
@@ -26,6 +26,7 @@ from .catalog import Brief, images_of
 from .entries import Entry, item_date_slug, news_topics
 
 _SAFE_DOMAIN = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
+_JSON = json.JSONEncoder(ensure_ascii=False)  # what json.dumps(..., ensure_ascii=False) makes
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
@@ -42,8 +43,8 @@ _PLAIN_URL = re.compile(
 
 def safe_url(url: str | None) -> str | None:
     """``url`` if it is an absolute http(s) URL without spaces or controls, else None."""
-    if not url or _CONTROL.search(url):
-        return None
+    if not url or url[:4].lower() != "http" or _CONTROL.search(url):
+        return None  # (any other scheme, a relative URL, or no scheme at all)
     if _PLAIN_URL.match(url):
         return url
     if any(c.isspace() for c in url):
@@ -58,7 +59,9 @@ def safe_url(url: str | None) -> str | None:
 def page_dir(entry: Entry) -> str:
     """Site-relative folder of an article page: ``YYYY/MM/DD/<slug>/`` (the API item's path)."""
     day, slug = item_date_slug(entry)
-    return f"{day:%Y/%m/%d}/{slug}/"
+    if day.year < 1000:  # strftime's %Y does not zero-pad those (on glibc)
+        return f"{day:%Y/%m/%d}/{slug}/"
+    return f"{day.year}/{day.month:02d}/{day.day:02d}/{slug}/"
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,12 @@ class Index:
     loader: Callable[[str], Entry] | None = None
     stories: dict[str, list[Brief]] = field(default_factory=dict)
     _providers: dict[str, list[Brief]] | None = field(default=None, repr=False)
+    # Memos: a build makes thousands of cards from a few hundred outlets and topic sets.
+    _outlets: dict[tuple[str, str, tuple[Image, ...]], tuple[Link, Img | None]] = field(
+        default_factory=dict, repr=False
+    )
+    _topics: dict[tuple[str, ...], tuple[Link, ...]] = field(default_factory=dict, repr=False)
+    _dirs: dict[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(
@@ -187,7 +196,12 @@ class Index:
 
     def article_path(self, item: Entry | Brief) -> str:
         """Site-relative folder of an item's page."""
-        return item.page_dir if isinstance(item, Brief) else page_dir(item)
+        if isinstance(item, Brief):
+            return item.page_dir
+        found = self._dirs.get(item.path)
+        if found is None:
+            found = self._dirs[item.path] = page_dir(item)
+        return found
 
     def sources(self, entry: Entry) -> int:
         """How many outlets cover the story: its cluster's size, else 1 + related count."""
@@ -203,25 +217,41 @@ class Index:
             return []
         return [b for b in self.stories.get(cid, ()) if b.path != entry.path]
 
-    def provider_domain(self, entry: Entry) -> str | None:
-        """The provider's domain if it is safe as a URL segment (it names its page)."""
-        return safe_domain(entry.record.provider.domain)
+    def outlet(self, provider: Provider) -> tuple[Link, Img | None]:
+        """A record's outlet: its name linked to its page (if its domain is safe as a URL
+        segment), and its logo; the organization's name and logo when known."""
+        key = (provider.domain, provider.name, tuple(provider.images))
+        found = self._outlets.get(key)
+        if found is None:
+            domain = safe_domain(provider.domain)
+            link = Link(
+                self.name_of(provider.domain, provider.name),
+                self.href(f"providers/{domain}/") if domain else None,
+            )
+            logo = self.logo_of(provider.domain, provider.images)
+            found = self._outlets[key] = (link, logo)
+        return found
 
-    def provider_name(self, entry: Entry) -> str:
-        """The organization's name when known, else the name the record carries."""
-        return self.name_of(entry.record.provider.domain, entry.record.provider.name)
+    def topic_links_of(self, names: Sequence[str]) -> tuple[Link, ...]:
+        """A record's topics (once each, without the hub's root topic) and their pages."""
+        key = names if type(names) is tuple else tuple(names)
+        found = self._topics.get(key)
+        if found is None:
+            found = self._topics[key] = tuple(
+                Link(clean(name), self.topic_hrefs.get(name))
+                for name in dict.fromkeys(key)
+                if name != self.taxonomy.root
+            )
+        return found
 
     def name_of(self, domain: str, name: str) -> str:
         """The organization's name for ``domain``, else ``name`` (else the domain)."""
         org = self.taxonomy.organization(domain)
         return clean(org.name if org is not None else name) or domain
 
-    def provider_logo(self, entry: Entry) -> Img | None:
-        """The outlet's logo: the organization's, else the record's (decorative: alt="")."""
-        return self.logo_of(entry.record.provider.domain, entry.record.provider.images)
-
     def logo_of(self, domain: str, images: Sequence[Image]) -> Img | None:
-        """The organization's logo for ``domain``, else the first of ``images``."""
+        """The organization's logo for ``domain``, else the first of ``images``
+        (decorative: alt="")."""
         org = self.taxonomy.organization(domain)
         return self.image(org.images if org is not None and org.images else images, "")
 
@@ -291,23 +321,16 @@ def card_of(entry: Entry, index: Index) -> Card:
     """The card of one record (title, excerpt, links, images, topics, number of sources)."""
     r = entry.record
     title = clean(r.title) or "Untitled"
-    domain = index.provider_domain(entry)
-    topics = tuple(
-        Link(clean(name), index.topic_hrefs.get(name))
-        for name in dict.fromkeys(r.topics)
-        if name != index.taxonomy.root
-    )
+    provider, logo = index.outlet(r.provider)
     return Card(
         title=title,
         excerpt=clean(r.excerpt),
         href=index.href(index.article_path(entry)),
         date=r.published,
-        provider=Link(
-            index.provider_name(entry), index.href(f"providers/{domain}/") if domain else None
-        ),
-        logo=index.provider_logo(entry),
+        provider=provider,
+        logo=logo,
         image=index.image(r.images, title),
-        topics=topics,
+        topics=index.topic_links_of(r.topics),
         sources=index.sources(entry),
     )
 
@@ -345,6 +368,7 @@ def _internal(brief: Brief, index: Index) -> RelatedView:
 
 def article_json_ld(entry: Entry, card: Card, url: str, site: SiteSettings) -> str:
     """schema.org NewsArticle for an article page, safe inside ``<script>``."""
+    published = format_datetime(card.date)
     data: dict[str, object] = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -352,8 +376,8 @@ def article_json_ld(entry: Entry, card: Card, url: str, site: SiteSettings) -> s
         "description": card.excerpt,
         "url": url,
         "mainEntityOfPage": url,
-        "datePublished": format_datetime(card.date),
-        "dateModified": format_datetime(card.date),
+        "datePublished": published,
+        "dateModified": published,
     }
     if card.image is not None and safe_url(card.image.src):
         data["image"] = [card.image.src]
@@ -373,5 +397,7 @@ def article_json_ld(entry: Entry, card: Card, url: str, site: SiteSettings) -> s
 
 def json_ld_text(data: object) -> str:
     """JSON for a ``<script>`` element: ``</`` and ``<!--`` cannot end or confuse the element."""
-    text = json.dumps(data, ensure_ascii=False)
+    text = _JSON.encode(data)
+    if "<" not in text:
+        return text
     return text.replace("</", "<\\/").replace("<!--", "\\u003c!--")
