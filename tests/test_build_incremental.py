@@ -30,13 +30,14 @@ from build_samples import (
 )
 from everyday import build as build_module
 from everyday.build import WARM_STATES, build_hub, config_digest, state_database
-from everyday.errors import ConfigError
+from everyday.errors import ConfigError, PublishError
 from everyday.publish import Output
 from everyday.publish import cache as cache_module
 from everyday.publish import site as site_module
 from everyday.publish import watch as watch_module
 from everyday.publish.cache import BuildState
 from everyday.publish.catalog import stamp_of
+from everyday.publish.manifest import check_relative
 from everyday.publish.quickread import quick_record
 from everyday.publish.sitemaps import SitemapUrl, urlset
 from everyday.publish.urlsets import urlset_bytes
@@ -636,3 +637,33 @@ def test_incremental_output_removes_only_dropped_paths(tmp_path: Path) -> None:
     assert report.written == {"a.json"} and report.removed == {"b.json"}
     assert report.unchanged == {"c.json"}
     assert sorted(p.name for p in (tmp_path / "site").iterdir()) == [TOKEN, "a.json", "c.json"]
+
+
+@pytest.mark.parametrize(
+    "path", ["a", "a/b/index.html", ".well-known/x", "a..b/c", "x/é.html", "a/.b"]
+)
+def test_plain_site_paths_are_accepted(path: str) -> None:
+    assert check_relative(path) == path
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "",
+        "/a",
+        "a/",
+        "a//b",
+        ".",
+        "..",
+        "a/./b",
+        "a/../b",
+        "../a",
+        "a/..",
+        "./a",
+        "a\\b",
+        "a\x00b",
+    ],
+)
+def test_unsafe_site_paths_are_refused(path: str) -> None:
+    with pytest.raises(PublishError):
+        check_relative(path)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import secrets
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
@@ -33,8 +34,13 @@ Row = tuple[int, str]  # size, sha256 hex
 PENDING = "pending"
 
 
+_PLAIN_PATH = re.compile(r"(?:(?!\.\.?/)[\w.~+@=,-]+/)*(?!\.\.?$)[\w.~+@=,-]+")
+
+
 def check_relative(path: str) -> str:
     """Return ``path`` if it is a plain site-relative POSIX path, else raise PublishError."""
+    if _PLAIN_PATH.fullmatch(path):  # the usual case, without splitting the path up
+        return path
     parts = PurePosixPath(path).parts
     if (
         not path

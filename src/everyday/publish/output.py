@@ -255,8 +255,12 @@ def _create(target: Path | str, payload: bytes) -> bool:
     except FileExistsError:
         return False
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
+        try:
+            view = memoryview(payload)
+            while view:  # os.write may write less than asked (big files, signals)
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(target)
