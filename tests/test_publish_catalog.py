@@ -103,3 +103,88 @@ def test_a_brief_missing_from_the_old_lists_sorts_afresh() -> None:
     del now[stranger.path]
     patched = Catalog(now, loader, {}, before, {stranger.path})
     same(patched, Catalog(dict(now), loader))
+
+
+def index_view(index):  # type: ignore[no-untyped-def]
+    """What an index answers, in a comparable form (orders included)."""
+    return (
+        index.clusters,
+        index.sizes,
+        index.stories,
+        index.by_web_url,
+        list(index.by_provider().items()),
+        index.topic_links(),
+        {name: index._counts[name] for name in TOPICS},
+    )
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_patched_index_equals_a_fresh_one(seed: int, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A warm build's site index, patched from the previous one, answers as a fresh one."""
+    from build_samples import make_hub
+    from everyday.publish.views import Index
+
+    settings, taxonomy = make_hub(tmp_path / "hub", page_size=4, paging="stable")
+    rng = random.Random(seed)
+
+    def brief(n: int, rng: random.Random) -> Brief:  # one page path each: twins are rare
+        made = tuple(globals()["brief"](n, rng))
+        return Brief.of_row((*made[:13], f"slug-{n}" if n % 50 else "shared", *made[14:]))
+
+    briefs = {b.path: b for b in (brief(n, rng) for n in range(200))}
+    for n, path in enumerate(sorted(briefs)[:40]):  # shared URLs: the newest one wins
+        briefs[path] = Brief.of_row(
+            (*tuple(briefs[path])[:9], f"https://dup.example/{n % 7}", *tuple(briefs[path])[10:])
+        )
+    clusters = {p: f"c{rng.randrange(25)}" for p in sorted(briefs) if rng.random() < 0.5}
+    catalog = Catalog(dict(briefs), loader)
+    index = Index.of(catalog.unique, taxonomy, settings.site, clusters)
+    index.by_provider(), index.topic_links()
+    patches = 0
+    for _step in range(4):
+        now = dict(catalog.briefs)
+        changed: set[str] = set()
+        for _ in range(rng.randrange(1, 6)):
+            kind = rng.random()
+            if kind < 0.4:
+                new = brief(200 + rng.randrange(10_000), rng)
+                if rng.random() < 0.3:
+                    new = Brief.of_row(
+                        (
+                            *tuple(new)[:9],
+                            f"https://dup.example/{rng.randrange(7)}",
+                            *tuple(new)[10:],
+                        )
+                    )
+                now[new.path] = new
+                changed.add(new.path)
+                if rng.random() < 0.5:
+                    clusters = {**clusters, new.path: f"c{rng.randrange(25)}"}
+            elif kind < 0.7:
+                path = rng.choice(sorted(now))
+                now[path] = brief(int(path[6:11]), rng)
+                changed.add(path)
+            else:
+                path = rng.choice(sorted(now))
+                del now[path]
+                changed.add(path)
+        catalog = Catalog(now, loader, {}, catalog, changed)
+        if rng.random() < 0.5:  # records already listed move between stories
+            for path in rng.sample(sorted(now), 3):
+                clusters = {**clusters, path: f"c{rng.randrange(25)}"}
+            clusters.pop(rng.choice(sorted(clusters)), None)
+        patches += catalog.delta is not None
+        patched = Index.of(
+            catalog.unique,
+            taxonomy,
+            settings.site,
+            clusters,
+            before=index,
+            delta=catalog.delta,
+            briefs=catalog.briefs,
+        )
+        assert patched._paths == {b.path for b in catalog.unique}
+        fresh = Index.of(catalog.unique, taxonomy, settings.site, clusters)
+        assert index_view(patched) == index_view(fresh)
+        index = patched
+    assert patches >= 2  # most steps move no twin, so the index is patched, not remade

@@ -162,16 +162,17 @@ _PATH = path_of = operator.itemgetter(0)  # Brief.path, at C speed (for map and 
 _STAMP = stamp_of_brief = operator.itemgetter(2)  # Brief.stamp, likewise
 
 
-def _ORDER(brief: Brief) -> tuple[int, str]:  # noqa: N802 - a sort key, like _PATH
-    """The lists' order: newest first, then by path."""
+def newest_first(brief: Brief) -> tuple[int, str]:
+    """The lists' sort key: newest first, then by path."""
     return -brief.stamp, brief.path
 
 
-def _among(brief: Brief, group: Iterable[Brief]) -> bool:
+def among(brief: Brief, group: Iterable[Brief]) -> bool:
+    """Whether this very brief (not an equal one) is in ``group``."""
     return any(brief is other for other in group)
 
 
-def _patched(members: list[Brief], gone: Iterable[Brief], come: Iterable[Brief]) -> list[Brief]:
+def patched(members: list[Brief], gone: Iterable[Brief], come: Iterable[Brief]) -> list[Brief]:
     """A copy of the sorted ``members`` without ``gone`` and with ``come``, in order.
 
     Raises:
@@ -179,14 +180,18 @@ def _patched(members: list[Brief], gone: Iterable[Brief], come: Iterable[Brief])
     """
     result = list(members)
     for brief in gone:
-        at = bisect.bisect_left(result, _ORDER(brief), key=_ORDER)
-        while at < len(result) and result[at] is not brief and _ORDER(result[at]) == _ORDER(brief):
+        at = bisect.bisect_left(result, newest_first(brief), key=newest_first)
+        while (
+            at < len(result)
+            and result[at] is not brief
+            and newest_first(result[at]) == newest_first(brief)
+        ):
             at += 1
         if at >= len(result) or result[at] is not brief:
             raise ValueError(f"{brief.path}: not in the list")
         del result[at]
     for brief in come:
-        bisect.insort(result, brief, key=_ORDER)
+        bisect.insort(result, brief, key=newest_first)
     return result
 
 
@@ -211,6 +216,9 @@ class Catalog:
     ordered: list[Brief] = field(default_factory=list, repr=False)  # listed, without pins
     _topics: dict[str, list[Brief]] = field(default_factory=dict, repr=False)
     _domains: dict[str, list[Brief]] | None = field(default=None, repr=False)
+    # After a patch that moved no twin and with no pins: the briefs that left ``unique``
+    # and those that joined it (its order is then plain newest first); else None.
+    delta: tuple[list[Brief], list[Brief]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         before, self.before = self.before, None  # keep no chain of old catalogs alive
@@ -246,7 +254,7 @@ class Catalog:
         gone = [b for b in olds if b.listed]
         come = [b for b in news if b.listed]
         try:
-            self.ordered = _patched(before.ordered, gone, come)
+            self.ordered = patched(before.ordered, gone, come)
         except ValueError:  # not where it should be: sort afresh
             return False
         keys = {(b.day, b.slug) for b in (*gone, *come)}
@@ -254,9 +262,9 @@ class Catalog:
         reshuffled = False
         for key in keys:
             old = [b for b in (self.winners.pop(key, None), *self.twins.pop(key, ())) if b]
-            group = [b for b in old if not _among(b, gone)]
+            group = [b for b in old if not among(b, gone)]
             group += [b for b in come if (b.day, b.slug) == key]
-            group.sort(key=_ORDER)
+            group.sort(key=newest_first)
             reshuffled |= len(old) > 1 or len(group) > 1
             if group:
                 self.winners[key] = group[0]
@@ -267,12 +275,14 @@ class Catalog:
             for domain in {b.domain.lower() for b in (*gone, *come)}:
                 out = [b for b in gone if b.domain.lower() == domain]
                 into = [b for b in come if b.domain.lower() == domain]
-                members = _patched(domains.get(domain, []), out, into)
+                members = patched(domains.get(domain, []), out, into)
                 if members:
                     domains[domain] = members
                 else:
                     domains.pop(domain, None)
             self._domains = domains
+        if not reshuffled and not self.pins:
+            self.delta = (gone, come)
         for name, members in before._topics.items():
             unique = name.startswith("\x00")
             if self.pins or (unique and reshuffled):
@@ -280,7 +290,7 @@ class Catalog:
             topic = name[1:] if unique else name
             out = [b for b in gone if topic in b.topics]
             into = [b for b in come if topic in b.topics]
-            self._topics[name] = _patched(members, out, into) if out or into else members
+            self._topics[name] = patched(members, out, into) if out or into else members
         return True
 
     @classmethod
@@ -342,7 +352,7 @@ class Catalog:
         if self.pins:
             order = {id(b): n for n, b in enumerate(self.unique)}  # pins lead: list order
             return sorted(chosen, key=lambda b: order[id(b)])
-        return sorted(chosen, key=_ORDER)
+        return sorted(chosen, key=newest_first)
 
     def entry(self, path: str) -> Entry:
         """The full record of ``path`` (parsed on first use when read from disk)."""

@@ -195,8 +195,17 @@ def start_site(
     """Start the site: a big batch of article pages goes to a background worker at once,
     so the caller can write the API and feeds meanwhile; then :meth:`SiteJob.finish`."""
     plan = plan or Plan()
+    before = None if plan.full else options.memo.get("index")  # a warm build's: patched
     index = Index.of(
-        catalog.unique, taxonomy, site, options.clusters, options.local_images, catalog.entry
+        catalog.unique,
+        taxonomy,
+        site,
+        options.clusters,
+        options.local_images,
+        catalog.entry,
+        before=before if isinstance(before, Index) else None,
+        delta=catalog.delta,
+        briefs=catalog.briefs,
     )
     pages = Pages(index, out, _write_static(out, site), plan, options.paging)
     articles = list(plan.chosen(index.listed, plan.articles, catalog))
@@ -246,6 +255,8 @@ class SiteJob:
         now = self.options.now
         write_sitemaps((articles_map, pages.sitemap), recent(index, now), site, out, now, plan)
         self.articles.join()
+        index.cards, index.loader = {}, None  # kept for the next warm build: lookups only
+        memo["index"] = index
         count = len(pages.sitemap) + len(articles_map)
         log.info("site built published=%d pages=%d", len(index.listed), count)
 

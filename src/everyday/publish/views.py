@@ -22,7 +22,7 @@ from everyday.records.frontmatter import format_datetime
 from everyday.settings import SiteSettings
 from everyday.taxonomy import Taxonomy, Topic
 
-from .catalog import Brief, images_of
+from .catalog import Brief, among, images_of, newest_first, patched
 from .entries import Entry, item_date_slug, news_topics
 
 _SAFE_DOMAIN = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
@@ -136,6 +136,10 @@ class Index:
     )
     _topics: dict[tuple[str, ...], tuple[Link, ...]] = field(default_factory=dict, repr=False)
     _dirs: dict[str, str] = field(default_factory=dict, repr=False)
+    _members: dict[str, list[Brief]] = field(default_factory=dict, repr=False)  # cid -> all
+    _counts: Counter[str] | None = field(default=None, repr=False)  # topic -> records
+    _given: Mapping[str, str] = field(default_factory=dict, repr=False)  # clusters as given
+    _paths: set[str] = field(default_factory=set, repr=False)  # of listed
 
     @classmethod
     def of(
@@ -146,30 +150,124 @@ class Index:
         clusters: Mapping[str, str],
         local_images: Mapping[str, str] | None = None,
         loader: Callable[[str], Entry] | None = None,
+        before: Index | None = None,
+        delta: tuple[list[Brief], list[Brief]] | None = None,
+        briefs: Mapping[str, Brief] | None = None,
     ) -> Index:
         """Index ``listed`` (published, one per page path, newest first).
 
         ``local_images`` maps image URLs to the site path of the hub's cached copy, which
-        pages then show instead of hot-linking the source.
+        pages then show instead of hot-linking the source. A warm build passes the previous
+        build's index (``before``), how its list changed (``delta``) and every brief by
+        path (``briefs``), and the lookups are patched rather than made by walking every
+        record.
         """
-        paths = {b.path for b in listed}
-        mine = {p: str(c) for p, c in clusters.items() if p in paths}
         prefix = site.baseurl.strip("/")
-        index = cls(site, taxonomy, listed, mine, f"/{prefix}" if prefix else "")
+        index = cls(site, taxonomy, listed, {}, f"/{prefix}" if prefix else "")
         index.local_images = dict(local_images or {})
         index.loader = loader
-        for cid in mine.values():
-            index.sizes[cid] = index.sizes.get(cid, 0) + 1
-        for brief in listed:
-            story = mine.get(brief.path)
-            if story is not None and index.sizes[story] > 1:
-                index.stories.setdefault(story, []).append(brief)
+        index._given = clusters
         index.topic_hrefs = {t.name: index.href(f"topics/{t.id}/") for t in news_topics(taxonomy)}
         index.topic_hrefs[taxonomy.root] = index.href("")
+        if before is not None and delta is not None and briefs is not None:
+            moved = _moved(before._given, clusters)
+            if moved is not None:
+                index._patch(before, *delta, moved, briefs)
+                return index
+        paths = index._paths = {b.path for b in listed}
+        mine = index.clusters = {p: str(c) for p, c in clusters.items() if p in paths}
+        members = index._members
+        for brief in listed:
+            story = mine.get(brief.path)
+            if story is not None:
+                members.setdefault(story, []).append(brief)
+        index.sizes = {cid: len(group) for cid, group in members.items()}
+        index.stories = {cid: group for cid, group in members.items() if len(group) > 1}
         for brief in reversed(listed):  # newest wins
             if brief.web_url:
                 index.by_web_url[brief.web_url] = brief
         return index
+
+    def _patch(
+        self,
+        before: Index,
+        gone: list[Brief],
+        come: list[Brief],
+        moved: set[str],
+        briefs: Mapping[str, Brief],
+    ) -> None:
+        """Derive the lookups from ``before``'s, for ``listed`` = before's without ``gone``
+        and with ``come`` (newest first, no pins: see :attr:`.catalog.Catalog.delta`), and
+        ``moved``: paths whose story cluster changed."""
+        given, old = self._given, before.clusters
+        self._paths = paths = set(before._paths)
+        paths.difference_update(b.path for b in gone)
+        paths.update(b.path for b in come)
+        self.clusters = mine = dict(old)
+        for brief in gone:
+            mine.pop(brief.path, None)
+        for path in {b.path for b in come} | moved:
+            cid = given.get(path) if path in paths else None
+            if cid is None:
+                mine.pop(path, None)
+            else:
+                mine[path] = str(cid)
+        delta = {b.path for b in (*gone, *come)}
+        still = [briefs[p] for p in moved - delta if p in paths]  # same brief, other story
+        leave = [(b, old.get(b.path)) for b in (*gone, *still)]
+        join = [(b, mine.get(b.path)) for b in (*come, *still)]
+        self._members = members = dict(before._members)
+        self.sizes, self.stories = dict(before.sizes), dict(before.stories)
+        for cid in {c for _, c in (*leave, *join) if c is not None}:
+            group = patched(
+                members.get(cid, []),
+                [b for b, c in leave if c == cid],
+                [b for b, c in join if c == cid],
+            )
+            if group:
+                members[cid], self.sizes[cid] = group, len(group)
+            else:
+                members.pop(cid, None)
+                self.sizes.pop(cid, None)
+            if len(group) > 1:
+                self.stories[cid] = group
+            else:
+                self.stories.pop(cid, None)
+        self.by_web_url = urls = dict(before.by_web_url)
+        for url in {b.web_url for b in (*gone, *come) if b.web_url}:
+            winner = urls.get(url)
+            if winner is not None and among(winner, gone):  # the winner left: walk the list
+                del urls[url]
+                found = next((b for b in self.listed if b.web_url == url), None)
+                if found is not None:
+                    urls[url] = found
+                continue
+            for brief in come:
+                if brief.web_url == url and (
+                    winner is None or newest_first(brief) < newest_first(winner)
+                ):
+                    winner = urls[url] = brief
+        if before._providers is not None:
+            groups = dict(before._providers)
+            for domain in {safe_domain(b.domain) for b in (*gone, *come)}:
+                if domain is None:
+                    continue
+                group = patched(
+                    groups.get(domain, []),
+                    [b for b in gone if safe_domain(b.domain) == domain],
+                    [b for b in come if safe_domain(b.domain) == domain],
+                )
+                if group:
+                    groups[domain] = group
+                else:
+                    groups.pop(domain, None)
+            # In the order a walk of the list meets them (the pages' and sitemaps' order).
+            self._providers = dict(sorted(groups.items(), key=lambda g: newest_first(g[1][0])))
+        if before._counts is not None:
+            counts = before._counts.copy()
+            counts.subtract(chain.from_iterable(set(b.topics) for b in gone))
+            counts.update(chain.from_iterable(set(b.topics) for b in come))
+            self._counts = +counts  # drop topics counted down to nothing
 
     def entry(self, item: Entry | Brief) -> Entry:
         """The full record of a listed item."""
@@ -301,10 +399,23 @@ class Index:
 
     def topic_links(self) -> list[tuple[Topic, str, int]]:
         """Each news topic with its page link and count of published records."""
-        counts = Counter(chain.from_iterable(set(b.topics) for b in self.listed))
+        if self._counts is None:
+            self._counts = Counter(chain.from_iterable(set(b.topics) for b in self.listed))
+        counts = self._counts
         return [
             (t, self.topic_hrefs[t.name], counts.get(t.name, 0)) for t in news_topics(self.taxonomy)
         ]
+
+
+MAX_MOVED = 1000  # records changing story past which an index is made afresh
+
+
+def _moved(before: Mapping[str, str], now: Mapping[str, str]) -> set[str] | None:
+    """Paths whose story cluster differs; None if too many to patch."""
+    if before is now:
+        return set()
+    moved = {p for p, _ in before.items() ^ now.items()}
+    return moved if len(moved) <= MAX_MOVED else None
 
 
 def safe_domain(domain: str) -> str | None:
