@@ -33,7 +33,7 @@ from everyday.build import WARM_STATES, build_hub, config_digest, state_database
 from everyday.errors import ConfigError, PublishError
 from everyday.publish import Output
 from everyday.publish import cache as cache_module
-from everyday.publish import site as site_module
+from everyday.publish import search as search_module
 from everyday.publish import watch as watch_module
 from everyday.publish.cache import BuildState
 from everyday.publish.catalog import stamp_of
@@ -327,13 +327,13 @@ def test_search_index_rows_of_unchanged_records_are_reused(
     hub = Hub(tmp_path, "stable", cold=cold)
     hub.build()
     made: list[str] = []
-    real = site_module.search_row
+    real = search_module.search_row
 
     def counting(card):  # type: ignore[no-untyped-def]
         made.append(card.href)
         return real(card)
 
-    monkeypatch.setattr(site_module, "search_row", counting)
+    monkeypatch.setattr(search_module, "search_row", counting)
     new = make_record(COUNT + 1, hub.taxonomy, is_published=True)
     write_records(hub.settings, [new])
     hub.build()
@@ -341,12 +341,22 @@ def test_search_index_rows_of_unchanged_records_are_reused(
     hub.check()
 
 
+def test_a_new_record_rewrites_only_its_month_of_the_search_index(hub: Hub) -> None:
+    new = make_record(COUNT + 1, hub.taxonomy, is_published=True)
+    write_records(hub.settings, [new])
+    report, _ = hub.build()
+    month = f"search/{record_path(new)[:7]}.json"
+    assert {p for p in report.written if p.startswith("search/")} == {"search/index.json", month}
+    hub.check()
+
+
 def test_search_index_of_another_shape_is_rendered_again(tmp_path: Path) -> None:
     """A previous file that does not split into rows (edited by hand) is not trusted."""
     hub = Hub(tmp_path, "stable", cold=True)
     hub.build()
-    index = hub.site / "search" / "index.json"
-    index.write_bytes(index.read_bytes().replace(b'"url":', b'"link":'))
+    newest = json.loads((hub.site / "search/index.json").read_text())["parts"][0]
+    part = hub.site / "search" / newest  # the month the new record lands in
+    part.write_bytes(part.read_bytes().replace(b'"url":', b'"link":'))
     write_records(hub.settings, [make_record(COUNT + 1, hub.taxonomy, is_published=True)])
     hub.build()
     hub.check()

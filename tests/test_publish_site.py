@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree, html
@@ -100,7 +102,7 @@ def test_article_pages_follow_the_api_item_paths_and_only_published(site: Path) 
         folder = site / article_dir(entry)
         assert (folder / "index.html").is_file() is (n not in UNPUBLISHED), n
         assert (site / item_api_path(entry)).is_file() is (n not in UNPUBLISHED)
-    listed = (site / "index.html").read_text() + (site / "search/index.json").read_text()
+    listed = (site / "index.html").read_text() + json.dumps(search_rows(site))
     for n in UNPUBLISHED:
         assert f"(story {n})" not in listed
 
@@ -161,7 +163,7 @@ def test_hostile_markup_is_text_everywhere(site: Path) -> None:
     assert [s.get("type") for s in doc.iter("script")] == ["application/ld+json"]
     raw = (site / article_dir(entry) / "index.html").read_text()
     assert "<\\/script>" in raw
-    rows = json.loads((site / "search/index.json").read_text())
+    rows = search_rows(site)
     assert HOSTILE_TITLE in [r["title"] for r in rows]
 
 
@@ -349,10 +351,22 @@ def test_group_stories_leads_with_the_hottest_member() -> None:
     assert len(stories) == 12 - 2 - 1
 
 
+def search_rows(site: Path) -> list[dict[str, Any]]:
+    """Every row of the search index: its month files, in the order the index lists them."""
+    parts = json.loads((site / "search/index.json").read_text())["parts"]
+    return [row for name in parts for row in json.loads((site / "search" / name).read_text())]
+
+
 def test_search_index_rows(site: Path) -> None:
-    text = (site / "search/index.json").read_text()
-    rows = json.loads(text)
+    manifest = json.loads((site / "search/index.json").read_text())
+    assert manifest["parts"] == sorted(manifest["parts"], reverse=True)  # newest month first
+    assert all(re.fullmatch(r"\d{4}-\d\d\.json", name) for name in manifest["parts"])
+    text = (site / "search" / manifest["parts"][0]).read_text()
     assert ": " not in text.split('"excerpt"')[0]  # compact
+    rows = search_rows(site)
+    assert manifest["rows"] == len(rows)
+    dates = [row["date"] for row in rows]
+    assert dates == sorted(dates, reverse=True)
     assert len(rows) == COUNT - len(UNPUBLISHED)
     assert set(rows[0]) == {"title", "excerpt", "url", "date", "topics", "provider"}
     assert rows[0]["date"] == "2024-03-04" and rows[0]["url"].startswith("/robots/2024/03/04/")

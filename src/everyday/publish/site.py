@@ -6,7 +6,8 @@ Layout (site-relative; every page is ``<dir>/index.html`` so URLs end in ``/``):
     topics/, topics/<id>/[page/<N>/] topics, and each news topic's stories (feeds.py links here)
     providers/, providers/<domain>/[page/<N>/]   outlets and their stories
     YYYY/MM/DD/<slug>/               one article (the per-item API path, without ``api/news/``)
-    newsletters/, search/ (+ search/index.json), 404.html, sitemap.xml, news-sitemap.xml
+    newsletters/, search/ (+ its index, see :mod:`.search`), 404.html, sitemap.xml,
+    news-sitemap.xml
     static/site.css, static/search.js
 
 Links are root-relative under ``site.baseurl`` (``/ai/topics/x/``), as Jekyll's
@@ -18,9 +19,7 @@ trusted as markup. Pages hold no build time, so an unchanged hub rebuilds identi
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -38,9 +37,10 @@ from .output import Output
 from .pages import Pages, base_path, environment, format_day
 from .parallel import Background
 from .plan import Plan
+from .search import write_search
 from .sitemaps import NEWS_WINDOW, NewsUrl
 from .urlsets import write_sitemaps
-from .views import Card, Index
+from .views import Index
 
 __all__ = ["base_path", "build_site", "environment", "format_day", "group_stories", "write_site"]
 
@@ -49,7 +49,6 @@ log = logging.getLogger(__name__)
 TOP_STORIES = 5
 TOP_WINDOW = timedelta(days=2)  # "top stories" are the hottest of the newest two days
 STATIC = ("site.css", "search.js", "favicon.svg")
-SEARCH_INDEX = "search/index.json"
 
 
 class Story(NamedTuple):
@@ -249,9 +248,7 @@ class SiteJob:
         memo = self.options.memo
         articles_map = sitemap_articles(index, site, plan, memo)
         pages.write_indexes(self.options.newsletters)
-        previous = None if memo.get("search") is not None else _previous(out, SEARCH_INDEX)
-        data, memo["search"] = search_index(index, plan, previous, memo.get("search"))
-        out.write(SEARCH_INDEX, data)
+        write_search(index, plan, out, pinned=bool(catalog.pins))
         now = self.options.now
         write_sitemaps((articles_map, pages.sitemap), recent(index, now), site, out, now, plan)
         self.articles.join()
@@ -291,35 +288,6 @@ def recent(index: Index, now: datetime | None) -> list[NewsUrl]:
     ]
 
 
-def search_index(
-    index: Index, plan: Plan, previous: bytes | None = None, memo: dict[str, bytes] | None = None
-) -> tuple[bytes, dict[str, bytes]]:
-    """``search/index.json`` (as :mod:`.search` writes it), reusing unchanged rows; and the
-    rows by record path, which a warm build passes back as ``memo``.
-
-    A row depends only on its record (and the settings, whose change rebuilds all), so an
-    unchanged record's row is taken from ``memo`` or else cut out of the previous file.
-    """
-    old: Mapping[str, bytes] = {}
-    by_url: Mapping[str, bytes] = {}
-    if not plan.full:
-        if memo is not None:
-            old = memo
-        elif previous:
-            by_url = _rows_by_url(previous)
-    dirty = plan.records
-    listed = index.listed
-    paths = list(map(path_of, listed))
-    rows = _reused(old, dirty, paths)
-    for at in _holes(rows):
-        brief = listed[at]
-        row = None
-        if by_url and brief.path not in dirty:
-            row = by_url.get(index.href(brief.page_dir))
-        rows[at] = row or search_row(index.card(brief)).encode("utf-8")
-    return b"[" + b",".join(rows) + b"]\n", dict(zip(paths, rows, strict=True))
-
-
 def _reused(old: Mapping[str, Any], dirty: AbstractSet[str], paths: list[str]) -> list[Any]:
     """``old``'s value for each of ``paths`` (None for a dirty or unknown one), at C speed:
     a warm build of a big hub walks 100,000 paths here."""
@@ -340,50 +308,6 @@ def _holes(values: list[Any]) -> Iterator[int]:
             return
         yield at
         at += 1
-
-
-_ROW_START = b'},{"title":'  # never inside a row: JSON escapes every quote in a string
-_ROW_URL = re.compile(rb'"url":"((?:[^"\\]|\\.)*)"')
-
-
-def _rows_by_url(data: bytes) -> dict[str, bytes]:
-    """The rows of a previous search index by their page URL; empty if it looks wrong."""
-    if not (data.startswith(b'[{"title":') and data.endswith(b"}]\n")):
-        return {}
-    pieces = data[1:-2].split(_ROW_START)
-    last = len(pieces) - 1
-    rows = [
-        (b'{"title":' if i else b"") + piece + (b"}" if i < last else b"")
-        for i, piece in enumerate(pieces)
-    ]
-    found: dict[str, bytes] = {}
-    for row in rows:
-        url = _ROW_URL.search(row)
-        if url is None:
-            return {}
-        raw = url.group(1).decode("utf-8", "replace")
-        found[json.loads(f'"{raw}"') if "\\" in raw else raw] = row
-    return found
-
-
-def _previous(out: Output, path: str) -> bytes | None:
-    try:
-        return (out.root / path).read_bytes()
-    except OSError:
-        return None
-
-
-def search_row(card: Card) -> str:
-    """One row of the search index: compact JSON of what the search page shows."""
-    row = {
-        "title": card.title,
-        "excerpt": card.excerpt,
-        "url": card.href,
-        "date": f"{card.date:%Y-%m-%d}",
-        "topics": [t.text for t in card.topics],
-        "provider": card.provider.text,
-    }
-    return json.dumps(row, ensure_ascii=False, separators=(",", ":"))
 
 
 def _write_static(out: Output, site: SiteSettings) -> dict[str, str]:

@@ -1,4 +1,4 @@
-/* Offline search: loads the prebuilt index once and filters it in the browser.
+/* Offline search: loads the prebuilt index (one file per month) once and filters it in the browser.
    Results are built with textContent only, so nothing from the index becomes markup. */
 (function () {
   "use strict";
@@ -16,12 +16,23 @@
     return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
   }
 
+  function getJSON(url) {
+    return fetch(url).then(function (response) {
+      if (!response.ok) { throw new Error("HTTP " + response.status); }
+      return response.json();
+    });
+  }
+
   function load() {
     if (!loading) {
-      loading = fetch(form.getAttribute("data-index"))
-        .then(function (response) {
-          if (!response.ok) { throw new Error("HTTP " + response.status); }
-          return response.json();
+      var index = new URL(form.getAttribute("data-index"), document.baseURI);
+      loading = getJSON(index.href)
+        .then(function (found) {
+          if (Array.isArray(found)) { return found; }  /* one file, as older builds made */
+          /* One file per month, newest first: fetched together, kept in that order. */
+          return Promise.all(found.parts.map(function (name) {
+            return getJSON(new URL(name, index).href);
+          })).then(function (parts) { return [].concat.apply([], parts); });
         })
         .then(function (rows) {
           return rows.map(function (row) {
