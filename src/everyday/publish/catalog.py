@@ -219,6 +219,7 @@ class Catalog:
     # After a patch that moved no twin and with no pins: the briefs that left ``unique``
     # and those that joined it (its order is then plain newest first); else None.
     delta: tuple[list[Brief], list[Brief]] | None = field(default=None, repr=False)
+    _cited: dict[str, set[str]] | None = field(default=None, repr=False)  # URL -> citers
 
     def __post_init__(self) -> None:
         before, self.before = self.before, None  # keep no chain of old catalogs alive
@@ -283,6 +284,16 @@ class Catalog:
             self._domains = domains
         if not reshuffled and not self.pins:
             self.delta = (gone, come)
+            if before._cited is not None:
+                cited = dict(before._cited)
+                for brief, add in [*((b, False) for b in gone), *((b, True) for b in come)]:
+                    for url in brief.related:
+                        paths = cited[url] = set(cited.get(url, ()))  # copies: before is kept
+                        if add:
+                            paths.add(brief.path)
+                        else:
+                            paths.discard(brief.path)
+                self._cited = cited
         for name, members in before._topics.items():
             unique = name.startswith("\x00")
             if self.pins or (unique and reshuffled):
@@ -344,6 +355,19 @@ class Catalog:
                     members.append(brief)
             self._domains = domains
         return self._domains
+
+    def citing(self, urls: Collection[str]) -> set[str]:
+        """Paths of ``unique`` records whose related list names one of ``urls``."""
+        if self._cited is None:
+            cited: dict[str, set[str]] = {}
+            for brief in self.unique:
+                for url in brief.related:
+                    cited.setdefault(url, set()).add(brief.path)
+            self._cited = cited
+        found: set[str] = set()
+        for url in urls:
+            found.update(self._cited.get(url, ()))
+        return found
 
     def pick(self, paths: Collection[str]) -> list[Brief]:
         """The briefs of ``unique`` among ``paths``, in list order (without a walk of all)."""

@@ -244,7 +244,7 @@ class Pages:
                 self._href(prefix, page.older, total),
                 front,
             )
-            leads = tuple(s.lead.path for s in chunk)
+            leads = tuple([s.lead.path if type(s) is not Brief else s[0] for s in chunk])
             best = top if front else ()
             tops = tuple(s.lead.path for s in best)
             newest = chunk[0].members[0].stamp if chunk else None

@@ -176,9 +176,7 @@ def plan_changes(
     articles = set(cards)
     pages = {b.web_url for b in _versions(dirty, changes.old, catalog.briefs) if b.web_url}
     if pages:
-        articles |= {
-            b.path for b in catalog.unique if b.related and not pages.isdisjoint(b.related)
-        }
+        articles |= catalog.citing(pages)
     plan = Plan(
         full=False,
         records=frozenset(dirty),
