@@ -15,7 +15,6 @@ of its unchanged records are cut out of its previous file.
 from __future__ import annotations
 
 import bisect
-import hashlib
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -54,9 +53,8 @@ def write_search(index: Index, plan: Plan, out: Output, pinned: bool = False) ->
         name = f"{month}.json"
         names.append(name)
         unit = f"search/{name}"
-        paths = list(map(path_of, members))
-        key = (len(paths), _digest(paths))
-        if plan.wants(unit, key, paths, plan.records, GROUP) or not out.is_known(unit):
+        paths = tuple(map(path_of, members))  # the plan keeps a digest of them
+        if plan.wants(unit, (paths,), paths, plan.records, GROUP) or not out.is_known(unit):
             out.write(unit, _part(index, plan, out, unit, members, paths))
     manifest = {"parts": names, "rows": len(listed)}
     out.write(INDEX, json.dumps(manifest, separators=(",", ":")) + "\n")
@@ -85,13 +83,8 @@ def _minus_stamp(brief: Brief) -> int:
     return -brief.stamp
 
 
-def _digest(paths: list[str]) -> str:
-    joined = "\0".join(paths).encode("utf-8", "surrogateescape")
-    return hashlib.blake2b(joined, digest_size=16).hexdigest()
-
-
 def _part(
-    index: Index, plan: Plan, out: Output, unit: str, members: Sequence[Brief], paths: list[str]
+    index: Index, plan: Plan, out: Output, unit: str, members: Sequence[Brief], paths: Sequence[str]
 ) -> bytes:
     """One month's rows: unchanged records' rows from its previous file, others rendered."""
     previous = {} if plan.full else _rows_by_url(_read(out, unit))
