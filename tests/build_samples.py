@@ -11,6 +11,7 @@ import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from everyday.hub import init_hub
 from everyday.models import Image, Provider, Record, Related
@@ -161,3 +162,16 @@ def clusters_of(records: list[Record], every: int = 5) -> dict[str, str]:
 def retitled(record: Record, title: str) -> Record:
     """The same record with another title (its file keeps its name)."""
     return replace(record, title=title)
+
+
+def spy(monkeypatch: Any, owner: Any, name: str) -> list[tuple[Any, ...]]:
+    """Record the arguments of every call to ``owner.name`` (which still runs)."""
+    calls: list[tuple[Any, ...]] = []
+    real = getattr(owner, name)
+
+    def recording(*args: Any) -> Any:
+        calls.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(owner, name, recording)
+    return calls

@@ -26,6 +26,7 @@ from build_samples import (
     make_hub,
     make_record,
     record_path,
+    spy,
     write_records,
 )
 from everyday import build as build_module
@@ -131,14 +132,7 @@ def test_warm_builds_with_a_watch_stat_only_what_changed(
     hub = Hub(tmp_path, "stable")
     hub.build()
     hub.build()  # the state now holds the records: this build starts the watch
-    scans: list[Path] = []
-    real = cache_module.scan_records
-
-    def counting(folder: Path, prefix: str):  # type: ignore[no-untyped-def]
-        scans.append(folder)
-        return real(folder, prefix)
-
-    monkeypatch.setattr(cache_module, "scan_records", counting)
+    scans = spy(monkeypatch, cache_module, "scan_records")
 
     def build_without_scan() -> None:
         scans.clear()
@@ -294,14 +288,7 @@ def test_seed_paging_reuses_texts_instead_of_parsing_every_record(
     hub.build()
     write_records(hub.settings, [make_record(COUNT + 1, hub.taxonomy, is_published=True)])
     hub.build()  # the first incremental build after a full one makes and keeps the texts
-    parsed: list[str] = []
-    real = cache_module.parse_text
-
-    def counting(text: str, path: str):  # type: ignore[no-untyped-def]
-        parsed.append(path)
-        return real(text, path)
-
-    monkeypatch.setattr(cache_module, "parse_text", counting)
+    parsed = spy(monkeypatch, cache_module, "parse_text")
     write_records(hub.settings, [make_record(COUNT + 2, hub.taxonomy, is_published=True)])
     report, _ = hub.build()
     count = len(parsed)
@@ -326,18 +313,11 @@ def test_search_index_rows_of_unchanged_records_are_reused(
     file (a new process) or from memory (a warm build), and the file equals a full build."""
     hub = Hub(tmp_path, "stable", cold=cold)
     hub.build()
-    made: list[str] = []
-    real = search_module.search_row
-
-    def counting(card):  # type: ignore[no-untyped-def]
-        made.append(card.href)
-        return real(card)
-
-    monkeypatch.setattr(search_module, "search_row", counting)
+    made = spy(monkeypatch, search_module, "search_row")
     new = make_record(COUNT + 1, hub.taxonomy, is_published=True)
     write_records(hub.settings, [new])
     hub.build()
-    assert len(made) == 1 and record_path(new)[11:-3] in made[0]
+    assert len(made) == 1 and record_path(new)[11:-3] in made[0][0].href
     hub.check()
 
 
@@ -467,22 +447,15 @@ def test_an_image_cache_folder_unchanged_for_a_while_is_not_listed_again(
     old = time.time_ns() - 3600 * 10**9
     os.utime(folder, ns=(old, old))
     hub.build()  # records the folder's key
-    listed: list[Path] = []
-    real = build_module._file_names
-
-    def counting(path: Path):  # type: ignore[no-untyped-def]
-        listed.append(path)
-        return real(path)
-
-    monkeypatch.setattr(build_module, "_file_names", counting)
+    listed = spy(monkeypatch, build_module, "_file_names")
     write_records(hub.settings, [make_record(COUNT + 1, hub.taxonomy, is_published=True)])
     hub.build()
-    assert folder not in listed
+    assert (folder,) not in listed
     hub.check()
     assert cache_images(hub.settings, hub.records[40:80])  # new files: the mtime moves
     os.utime(folder, ns=(old + 10**9, old + 10**9))  # ...and is old again by the next build
     report, _ = hub.build()
-    assert folder in listed
+    assert (folder,) in listed
     hub.check()
     prefix = hub.settings.storage.assets_dir.strip("/") + "/cache/"
     assert any(p.startswith(prefix) for p in report.written)

@@ -42,6 +42,30 @@ def lone_brief(n: int, rng: random.Random) -> Brief:
     return Brief.of_row((*made[:13], f"slug-{n}" if n % 50 else "shared", *made[14:]))
 
 
+def change_some(now: dict[str, Brief], rng: random.Random, make) -> tuple[set[str], list[str]]:  # type: ignore[no-untyped-def]
+    """1-5 random changes to ``now`` in place: new records (sometimes on an existing page
+    path), edits (new time, topics, publication) and deletions. Returns the changed paths
+    and the new ones."""
+    changed: set[str] = set()
+    added: list[str] = []
+    for _ in range(rng.randrange(1, 6)):
+        kind = rng.random()
+        if kind < 0.4:
+            new = make(200 + rng.randrange(10_000), rng)
+            now[new.path] = new
+            changed.add(new.path)
+            added.append(new.path)
+        elif kind < 0.7 and now:
+            path = rng.choice(sorted(now))
+            now[path] = make(int(path[6:11]), rng)
+            changed.add(path)
+        elif now:
+            path = rng.choice(sorted(now))
+            del now[path]
+            changed.add(path)
+    return changed, added
+
+
 def loader(path: str):  # type: ignore[no-untyped-def]
     raise LookupError(path)
 
@@ -81,23 +105,7 @@ def test_patched_catalog_equals_a_fresh_one(seed: int) -> None:
     patches = 0
     for _step in range(4):
         now = dict(before.briefs)
-        changed: set[str] = set()
-        for _ in range(rng.randrange(1, 6)):
-            kind = rng.random()
-            if kind < 0.4:  # a new record, sometimes on an existing page path
-                n = 200 + rng.randrange(10_000)
-                new = make(n, rng)
-                now[new.path] = new
-                changed.add(new.path)
-            elif kind < 0.7 and now:  # an edit: new time, topics, publication
-                path = rng.choice(sorted(now))
-                n = int(path[6:11])
-                now[path] = make(n, rng)
-                changed.add(path)
-            elif now:  # a deletion
-                path = rng.choice(sorted(now))
-                del now[path]
-                changed.add(path)
+        changed, _ = change_some(now, rng, make)
         patched = Catalog(now, loader, pins, before, changed)
         fresh = Catalog(dict(now), loader, pins)
         same(patched, fresh)
@@ -144,8 +152,13 @@ def test_patched_index_equals_a_fresh_one(seed: int, tmp_path) -> None:  # type:
     settings, taxonomy = make_hub(tmp_path / "hub", page_size=4, paging="stable")
     rng = random.Random(seed)
 
-    brief = lone_brief
-    briefs = {b.path: b for b in (brief(n, rng) for n in range(200))}
+    def duplicating(n: int, rng: random.Random) -> Brief:  # a third share another's URL
+        made = tuple(lone_brief(n, rng))
+        if rng.random() < 0.3:
+            return Brief.of_row((*made[:9], f"https://dup.example/{rng.randrange(7)}", *made[10:]))
+        return Brief.of_row(made)
+
+    briefs = {b.path: b for b in (lone_brief(n, rng) for n in range(200))}
     for n, path in enumerate(sorted(briefs)[:40]):  # shared URLs: the newest one wins
         briefs[path] = Brief.of_row(
             (*tuple(briefs[path])[:9], f"https://dup.example/{n % 7}", *tuple(briefs[path])[10:])
@@ -157,31 +170,10 @@ def test_patched_index_equals_a_fresh_one(seed: int, tmp_path) -> None:  # type:
     patches = 0
     for _step in range(4):
         now = dict(catalog.briefs)
-        changed: set[str] = set()
-        for _ in range(rng.randrange(1, 6)):
-            kind = rng.random()
-            if kind < 0.4:
-                new = brief(200 + rng.randrange(10_000), rng)
-                if rng.random() < 0.3:
-                    new = Brief.of_row(
-                        (
-                            *tuple(new)[:9],
-                            f"https://dup.example/{rng.randrange(7)}",
-                            *tuple(new)[10:],
-                        )
-                    )
-                now[new.path] = new
-                changed.add(new.path)
-                if rng.random() < 0.5:
-                    clusters = {**clusters, new.path: f"c{rng.randrange(25)}"}
-            elif kind < 0.7:
-                path = rng.choice(sorted(now))
-                now[path] = brief(int(path[6:11]), rng)
-                changed.add(path)
-            else:
-                path = rng.choice(sorted(now))
-                del now[path]
-                changed.add(path)
+        changed, added = change_some(now, rng, duplicating)
+        for path in added:
+            if rng.random() < 0.5:
+                clusters = {**clusters, path: f"c{rng.randrange(25)}"}
         catalog = Catalog(now, loader, {}, catalog, changed)
         if rng.random() < 0.5:  # records already listed move between stories
             for path in rng.sample(sorted(now), 3):

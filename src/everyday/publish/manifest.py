@@ -280,8 +280,9 @@ class DbManifest:
         texts: TextRows | None = None,
         clear_texts: bool = False,
     ) -> None:
-        """Apply the differences, store ``meta`` (deleting keys given None) and ``texts`` (after forgetting every text
-        with ``clear_texts``), then name the new build in the token."""
+        """Apply the differences, store ``meta`` (deleting keys given None) and ``texts``
+        (after forgetting every text with ``clear_texts``), then name the new build in the
+        token."""
         build = secrets.token_hex(8) if (self._pending or not self.build) else self.build
         try:
             with self.conn:
