@@ -1,7 +1,9 @@
-"""Shared fixtures: the sample newswire on 127.0.0.1 and hubs pointed at it."""
+"""Shared fixtures: the sample newswire on 127.0.0.1, hubs pointed at it, and a PostgreSQL
+server for the index tests."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 from everyday.demo.newswire import Newswire
 from everyday.hub import init_hub
 from everyday.settings import Settings, load_settings, with_overrides
+from pg_server import PgServer, missing_reason
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 CORPUS = SHARED / "corpus"
@@ -49,3 +52,30 @@ def loopback_settings(hub_dir: Path, wire: Newswire | None = None) -> Settings:
 @pytest.fixture
 def settings(hub_dir: Path, newswire: Newswire) -> Settings:
     return loopback_settings(hub_dir, newswire)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """A PostgreSQL server on 127.0.0.1 for the whole session.
+
+    Without the server binaries or psycopg the tests that need it are skipped with the
+    reason, except in CI (``CI=true``), where that is a failure: CI installs both.
+    """
+    reason = missing_reason()
+    if reason is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI needs PostgreSQL: {reason}")
+        pytest.skip(reason)
+    server = PgServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_dsn(pg_server: PgServer) -> Iterator[str]:
+    """The dsn of a fresh, migrated database of its own (dropped afterwards)."""
+    name, dsn = pg_server.create_database()
+    yield dsn
+    pg_server.drop_database(name)

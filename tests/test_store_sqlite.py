@@ -1,4 +1,9 @@
-"""SQLiteStore against real database files: every method, crash safety, concurrency."""
+"""The Store protocol against both backends, and SQLiteStore's own file behaviour.
+
+Tests that take ``store`` or ``open_store`` run once on a SQLite file and once on a
+fresh PostgreSQL database (tests/pg_server.py); those that take ``db_path`` are about
+the SQLite file itself. PostgreSQL's own behaviour is in test_store_postgres.py.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -19,7 +24,8 @@ import pytest
 from everyday.errors import StoreError
 from everyday.models import Source
 from everyday.store import migrations
-from everyday.store.base import Failure
+from everyday.store import search as sqlite_search
+from everyday.store.base import Failure, Store
 from everyday.store.sqlite import SQLiteStore
 from store_samples import T0, full_article, later, make_article
 
@@ -32,10 +38,43 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "hub" / ".everyday" / "everyday.db"
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def open_store(request: pytest.FixtureRequest, db_path: Path) -> Iterator[Callable[[], Store]]:
+    """Opens stores (a new connection each call) on one fresh index of the backend."""
+    if request.param == "sqlite":
+        factory: Callable[[], Store] = lambda: SQLiteStore(db_path)  # noqa: E731
+    else:
+        from everyday.store.postgres import PostgresStore
+
+        dsn = request.getfixturevalue("pg_dsn")
+        factory = lambda: PostgresStore(dsn)  # noqa: E731
+    opened: list[Store] = []
+
+    def make() -> Store:
+        opened.append(factory())
+        return opened[-1]
+
+    yield make
+    for store in opened:
+        store.close()
+
+
 @pytest.fixture
-def store(db_path: Path):
-    with SQLiteStore(db_path) as s:
-        yield s
+def store(open_store: Callable[[], Store]) -> Store:
+    return open_store()
+
+
+def pin(store: Store, url: str, when: datetime) -> None:
+    """Pin an article as the admin API does (outside the protocol: backend SQL)."""
+    if isinstance(store, SQLiteStore):
+        assert sqlite_search.set_pinned(store.connection, url, when)
+        return
+    cursor = store.connection.execute(  # type: ignore[attr-defined]
+        "UPDATE articles SET pinned_utc = %s WHERE id = "
+        "(SELECT article_id FROM article_urls WHERE url = %s)",
+        (when, url),
+    )
+    assert cursor.rowcount == 1
 
 
 @contextmanager
@@ -105,13 +144,13 @@ def test_corrupt_file_is_a_clear_store_error(db_path):
     assert isinstance(e.value.__cause__, sqlite3.DatabaseError)
 
 
-def test_closed_store_raises_store_error_with_cause(db_path):
-    store = SQLiteStore(db_path)
+def test_closed_store_raises_store_error_with_cause(open_store):
+    store = open_store()
     store.close()
     store.close()  # idempotent
     with pytest.raises(StoreError, match="count_articles failed") as e:
         store.count_articles()
-    assert isinstance(e.value.__cause__, sqlite3.Error)
+    assert type(e.value.__cause__).__module__.split(".")[0] in {"sqlite3", "psycopg"}
 
 
 def test_locked_database_is_a_store_error(db_path):
@@ -310,6 +349,43 @@ def test_delete_article_by_alias_removes_its_urls(store):
     assert store.add_article(article) is True
 
 
+def test_clusters_follow_the_first_story_tag(store):
+    a = replace(make_article("https://e.x/a"), tags=("ml", "story:123"))
+    store.add_article(a)
+    store.add_article(make_article("https://e.x/b"))
+    assert store.get_clusters() == {a.path: "123"}
+    moved = replace(later(a), tags=("story:456", "story:789"))
+    store.add_article(moved)
+    assert store.get_clusters() == {a.path: "456"}
+    store.add_article(replace(later(moved), tags=("ml",)))
+    assert store.get_clusters() == {}
+
+
+def test_pins_list_pinned_records_in_utc(store):
+    a = make_article("https://e.x/a")
+    b = make_article("https://e.x/b", original_url="https://feed.e.x/b")
+    store.add_article(a)
+    store.add_article(b)
+    assert store.get_pins() == {}
+    plus2 = timezone(timedelta(hours=2))
+    pin(store, "https://feed.e.x/b", datetime(2024, 5, 1, 14, 0, tzinfo=plus2))
+    assert store.get_pins() == {b.path: "2024-05-01T12:00:00.000000+00:00"}
+
+
+def test_documents_come_back_as_written(store):
+    """NUL and other control characters, and the key order of a legacy mapping."""
+    article = make_article(
+        "https://e.x/nul", fingerprint="fp", title="A\x00title\x1f", text="body\x00\u2028end"
+    )
+    mapping = {"zeta": 1, "alpha": {"y": 2, "b": 3}}
+    article = replace(article, record=replace(article.record, extra=(("map", mapping),)))
+    store.add_article(article)
+    stored = store.get_article("https://e.x/nul")
+    assert stored == article
+    assert list(stored.record.extra[0][1]) == ["zeta", "alpha"]
+    assert list(stored.record.extra[0][1]["alpha"]) == ["y", "b"]
+
+
 # -- failures and runs --------------------------------------------------------------
 
 
@@ -351,7 +427,7 @@ def test_runs(store):
 # -- transactions, concurrency, crashes ---------------------------------------------
 
 
-def test_transaction_commits_once_and_rolls_back_on_error(store, db_path):
+def test_transaction_commits_once_and_rolls_back_on_error(store):
     with store.transaction():
         store.add_article(make_article("https://e.x/1"))
         store.add_article(make_article("https://e.x/2"))
@@ -375,20 +451,20 @@ def test_nested_transaction_failure_undoes_only_the_inner_part(store):
     assert not store.has_url("https://e.x/inner")
 
 
-def test_reader_sees_only_committed_data_while_writer_is_open(db_path):
-    with SQLiteStore(db_path) as writer, SQLiteStore(db_path) as reader:
-        writer.add_article(make_article("https://e.x/committed"))
-        with writer.transaction():
-            writer.add_article(make_article("https://e.x/pending"))
-            writer.add_source(Source("https://e.x/feed"))
-            # The reader is not blocked (WAL) and sees the last committed state.
-            assert reader.count_articles() == 1
-            assert reader.has_url("https://e.x/committed")
-            assert not reader.has_url("https://e.x/pending")
-            assert reader.get_sources() == []
-            assert writer.count_articles() == 2  # the writer sees its own writes
-        assert reader.has_url("https://e.x/pending")
-        assert reader.count_articles() == 2
+def test_reader_sees_only_committed_data_while_writer_is_open(open_store):
+    writer, reader = open_store(), open_store()
+    writer.add_article(make_article("https://e.x/committed"))
+    with writer.transaction():
+        writer.add_article(make_article("https://e.x/pending"))
+        writer.add_source(Source("https://e.x/feed"))
+        # The reader is not blocked (WAL, MVCC) and sees the last committed state.
+        assert reader.count_articles() == 1
+        assert reader.has_url("https://e.x/committed")
+        assert not reader.has_url("https://e.x/pending")
+        assert reader.get_sources() == []
+        assert writer.count_articles() == 2  # the writer sees its own writes
+    assert reader.has_url("https://e.x/pending")
+    assert reader.count_articles() == 2
 
 
 WRITER = """

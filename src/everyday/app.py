@@ -11,7 +11,7 @@ from .enrich.classifier import MODES, TopicModel
 from .enrich.classifier_files import MODEL_DIR, load_model
 from .errors import ConfigError, ModelError
 from .pipeline import Hub
-from .settings import Settings, load_settings
+from .settings import DATABASE_URL_ENV, Settings, load_settings
 from .store.base import Store
 from .store.sqlite import SQLiteStore
 from .taxonomy import load_taxonomy
@@ -20,11 +20,41 @@ log = logging.getLogger(__name__)
 
 
 def open_store(settings: Settings) -> Store:
-    """The index backend the hub is configured for."""
+    """The index backend the hub is configured for.
+
+    Raises:
+        ConfigError: an unknown backend, or PostgreSQL without a usable dsn or driver.
+        StoreError: the index cannot be opened (the server is unreachable, say).
+    """
     backend = settings.storage.backend
     if backend == "sqlite":
+        if settings.storage.dsn:
+            log.warning("[storage] dsn is set but backend is 'sqlite': the dsn is not used")
         return SQLiteStore(settings.path(settings.storage.database))
-    raise ConfigError(f"[storage] backend: {backend!r} is not available (use 'sqlite')")
+    if backend == "postgresql":
+        return _open_postgres(settings.storage.dsn)
+    raise ConfigError(
+        f"[storage] backend: {backend!r} is not available (use 'sqlite' or 'postgresql')"
+    )
+
+
+def _open_postgres(dsn: str) -> Store:
+    """A :class:`PostgresStore`; psycopg is imported only here, so SQLite hubs need not
+    install it. A dsn that does not parse is a config error, caught before connecting."""
+    try:
+        from .store.postgres import PostgresStore
+        from .store.postgres_database import parse_dsn
+    except ImportError as e:  # psycopg is an optional dependency
+        raise ConfigError(
+            f"[storage] backend 'postgresql' needs psycopg: pip install 'everyday[postgres]' ({e})"
+        ) from e
+    try:
+        parse_dsn(dsn)
+    except ValueError as e:
+        raise ConfigError(
+            f"[storage] dsn {e}; set it or {DATABASE_URL_ENV} (docs/storage.md)"
+        ) from None
+    return PostgresStore(dsn)
 
 
 def load_topic_model(settings: Settings) -> TopicModel | None:

@@ -18,6 +18,8 @@ from typing import Any
 from .errors import ConfigError
 
 CONFIG_NAME = "everyday.toml"
+# The usual name for a database URL in a deployment's environment (12-factor style).
+DATABASE_URL_ENV = "EVERYDAY_DATABASE_URL"
 
 
 def _opt(default: Any, help: str) -> Any:
@@ -144,7 +146,12 @@ class StorageSettings:
 
     backend: str = _opt("sqlite", "Index backend: `sqlite` (embedded) or `postgresql`.")
     database: str = _opt(".everyday/everyday.db", "SQLite file, relative to the hub directory.")
-    dsn: str = _opt("", "PostgreSQL connection string when backend = postgresql.")
+    dsn: str = _opt(
+        "",
+        "PostgreSQL connection string when backend = postgresql, e.g. "
+        "`postgresql://everyday@db.example.org/everyday`; the `EVERYDAY_DATABASE_URL` "
+        "environment variable overrides it, so no password need sit in this file.",
+    )
     news_dir: str = _opt("_news", "Folder of record files, relative to the hub directory.")
     assets_dir: str = _opt("assets/images", "Folder of cached images, relative to the hub.")
 
@@ -294,6 +301,24 @@ def _section(cls: type, data: dict[str, Any], env: dict[str, str], name: str) ->
     return cls(**values)
 
 
+def _database_url(storage: StorageSettings, env: dict[str, str]) -> StorageSettings:
+    """``EVERYDAY_DATABASE_URL`` overrides ``[storage] dsn`` (it is where passwords go).
+
+    Raises:
+        ConfigError: it and ``EVERYDAY_STORAGE_DSN`` are both set, to different values
+            (neither is shown: they may hold a password).
+    """
+    url = env.get(DATABASE_URL_ENV)
+    if not url:
+        return storage
+    other = env.get("EVERYDAY_STORAGE_DSN")
+    if other and other != url:
+        raise ConfigError(
+            f"{DATABASE_URL_ENV} and EVERYDAY_STORAGE_DSN are both set and differ: keep one"
+        )
+    return replace(storage, dsn=url)
+
+
 def load_settings(
     hub_dir: Path | str, env: dict[str, str] | None = None, name: str = CONFIG_NAME
 ) -> Settings:
@@ -323,6 +348,7 @@ def settings_from_dict(
     if unknown:
         raise ConfigError(f"unknown section(s) {', '.join(sorted(unknown))}")
     parts = {name: _section(cls, data.get(name, {}), env, name) for name, cls in SECTIONS.items()}
+    parts["storage"] = _database_url(parts["storage"], env)
     sources = data.get("sources", {}).get("urls", [])
     if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
         raise ConfigError("[sources] urls: expected a list of URLs")

@@ -16,6 +16,7 @@ import logging
 import sys
 
 import click
+from rich.markup import escape
 
 from ..errors import ConfigError, EverydayError, StoreError
 from .output import console, setup_logging
@@ -39,7 +40,8 @@ class EverydayGroup(click.Group):
 
 
 def _fail(error: Exception, code: int) -> None:
-    console.print(f"[bold red]error:[/] {error}", highlight=False)
+    # Escaped: messages name settings like "[storage] dsn", which rich would take for markup.
+    console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
     logging.getLogger("everyday").debug("command failed", exc_info=error)
     sys.exit(code)
 

@@ -10,7 +10,7 @@ import click
 from rich.table import Table
 
 from ..serve.keys import SCOPES, create_key, list_keys, revoke_key
-from ..serve.state import load_serve_settings
+from ..serve.state import load_serve_settings, require_sqlite
 from ..settings import load_settings
 from ..store.database import Database
 from . import cli
@@ -79,6 +79,7 @@ def keys() -> None:
 
 def _database(hub_dir: Path | None) -> Database:
     settings = load_settings(resolve_hub(hub_dir))
+    require_sqlite(settings)  # keys live in the SQLite index beside the search tables
     return Database(settings.path(settings.storage.database))
 
 

@@ -35,12 +35,29 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+def require_sqlite(settings: Settings) -> None:
+    """The server reads the SQLite index itself: FTS5 search, commit watch, keys, admin log.
+
+    Raises:
+        ConfigError: the hub keeps its index on another backend (PostgreSQL).
+    """
+    backend = settings.storage.backend
+    if backend != "sqlite":
+        raise ConfigError(
+            f"everyday serve and keys need [storage] backend = 'sqlite', this hub uses "
+            f"{backend!r}: the live API's search (SQLite FTS5), API keys and admin log are "
+            "not available on it yet. Publish with `everyday build` and serve the site "
+            "folder with any web server (docs/storage.md)"
+        )
+
+
 def load_serve_settings(settings: Settings) -> ServeSettings:
     """The hub's ``[serve]`` settings (file, then ``EVERYDAY_SERVE_*``), checked.
 
     Raises:
-        ConfigError: a value out of range.
+        ConfigError: a value out of range, or an index the server cannot read.
     """
+    require_sqlite(settings)
     serve = settings.serve
     if serve.page_size_max < 1 or serve.max_page < 1 or serve.max_body_bytes < 1:
         raise ConfigError("[serve] page_size_max, max_page and max_body_bytes must be positive")
@@ -153,6 +170,7 @@ class ServeState:
         self.taxonomy = taxonomy
         self.serve = serve
         self.hub_dir = settings.hub_dir
+        require_sqlite(settings)
         self.db_path = settings.path(settings.storage.database)
         # Opening the store creates and migrates the file before any reader needs it.
         self.store = SQLiteStore(self.db_path)

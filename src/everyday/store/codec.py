@@ -54,6 +54,13 @@ def utc_key(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+def earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+    """The earlier of two optional datetimes (naive counts as UTC, as in :func:`utc_key`)."""
+    if a is None or b is None:
+        return a or b
+    return a if utc_key(a) <= utc_key(b) else b
+
+
 def encode_value(value: Any) -> Any:
     """Turn a YAML-ish value into JSON-safe data, tagging what JSON cannot hold.
 

@@ -37,13 +37,6 @@ def _key(value: datetime | None) -> str | None:
     return None if value is None else codec.utc_key(value)
 
 
-def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
-    """The earlier of two optional datetimes (naive counts as UTC, like the columns)."""
-    if a is None or b is None:
-        return a or b
-    return a if codec.utc_key(a) <= codec.utc_key(b) else b
-
-
 class SQLiteStore:
     """The index in one SQLite file (WAL), migrated to the current schema on open."""
 
@@ -277,7 +270,7 @@ class SQLiteStore:
                 return False
         elif codec.encode_article(article) == codec.encode_article(stored):
             return False
-        article = replace(article, first_seen=_earliest(stored.first_seen, article.first_seen))
+        article = replace(article, first_seen=codec.earliest(stored.first_seen, article.first_seen))
         self._conn.execute(
             "UPDATE articles SET url = ?, published_utc = ?, quality = ?, heat = ?, "
             "is_published = ?, path = ?, fingerprint = ?, first_seen_utc = ?, "
@@ -323,6 +316,7 @@ class SQLiteStore:
         ).fetchall()
         return {str(path): str(cluster) for path, cluster in rows}
 
+    @translated
     def get_pins(self) -> dict[str, str]:
         """Record path -> when it was pinned (ISO text), for every pinned article."""
         rows = self._conn.execute(

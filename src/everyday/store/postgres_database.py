@@ -1,0 +1,183 @@
+"""One PostgreSQL connection set up for the index: dsn, session, migrations, transactions.
+
+The twin of :mod:`.database` for the server backend: :class:`~.postgres.PostgresStore`
+keeps its queries; this module keeps how to connect (a connect timeout, a UTC session),
+how to group writes, and how driver errors become :class:`~everyday.errors.StoreError`.
+Messages name the server by its connection parameters with the password masked: libpq's
+own parse errors quote the string they choke on, so those are never passed on.
+
+Writers queue like SQLite's ``BEGIN IMMEDIATE``: the outermost transaction takes a
+transaction-level advisory lock first (:data:`WRITE_LOCK`), so two processes adding
+overlapping batches of articles wait for each other instead of deadlocking on each
+other's URL rows. Readers take no lock and see the last committed state (MVCC).
+
+Threads: like :class:`~.database.Database`, use it from one thread at a time.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.rows import DictRow, dict_row
+
+from ..errors import StoreError
+from .postgres_migrations import WRITE_LOCK, migrate
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Connection parameters whose values are secrets (libpq's names).
+SECRET_KEYS = frozenset({"password", "sslpassword"})
+SHOWN_FIRST = ("host", "hostaddr", "port", "dbname", "user")
+# libpq waits forever for an unreachable host unless told otherwise.
+CONNECT_TIMEOUT = 10
+
+Connection = psycopg.Connection[DictRow]
+
+
+def parse_dsn(dsn: str) -> dict[str, str]:
+    """The parameters of a libpq connection string (``postgresql://`` URL or ``key=value``).
+
+    Raises:
+        ValueError: empty or malformed; the message never repeats the string, which
+            may hold a password.
+    """
+    expected = "expected postgresql://user@host:5432/dbname or host=... dbname=..."
+    if not dsn.strip():
+        raise ValueError(f"is empty ({expected})")
+    try:
+        params = conninfo_to_dict(dsn)
+    except psycopg.Error:
+        # libpq quotes the part it could not parse: maybe the password. Not chained.
+        raise ValueError(f"is not a PostgreSQL connection string ({expected})") from None
+    return {key: str(value) for key, value in params.items() if value is not None}
+
+
+def describe(params: dict[str, str]) -> str:
+    """Connection parameters for messages and logs, secrets masked as ``***``."""
+    keys = [k for k in SHOWN_FIRST if k in params] + sorted(set(params) - set(SHOWN_FIRST))
+    shown = {k: "***" if k in SECRET_KEYS else params[k] for k in keys}
+    return make_conninfo(**shown) if shown else "(libpq defaults)"
+
+
+def one_line(error: BaseException) -> str:
+    """A driver message on one line (libpq adds hints on indented lines)."""
+    return " ".join(str(error).split())
+
+
+def translated(method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], R]:
+    """Turn driver errors of a method into StoreError naming ``self.name`` and the method."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except psycopg.Error as e:
+            raise StoreError(f"{self.name}: {method.__name__} failed: {one_line(e)}") from e
+
+    return wrapper
+
+
+class PostgresDatabase:
+    """An open, migrated PostgreSQL connection (autocommit) with nestable transactions."""
+
+    def __init__(self, dsn: str) -> None:
+        """Connect, set the session up and migrate the schema.
+
+        Raises:
+            StoreError: the dsn is malformed, the server cannot be reached or refuses
+                the login, a migration fails, or the schema is from a newer everyday.
+        """
+        try:
+            params = parse_dsn(dsn)
+        except ValueError as e:
+            raise StoreError(f"[storage] dsn {e}") from None
+        self.name = describe(params)
+        self._depth = 0
+        params.setdefault("connect_timeout", str(CONNECT_TIMEOUT))
+        params.setdefault("application_name", "everyday")
+        try:
+            self.conn: Connection = psycopg.connect(
+                make_conninfo(**params), autocommit=True, row_factory=dict_row
+            )
+        except psycopg.Error as e:
+            raise StoreError(f"{self.name}: cannot connect: {one_line(e)}") from e
+        try:
+            # Timestamps are compared as instants; a UTC session keeps any naive value
+            # from being read in the server's local zone.
+            self.conn.execute("SET TIME ZONE 'UTC'")
+            version = migrate(self.conn)
+        except (psycopg.Error, StoreError) as e:
+            self.conn.close()
+            if isinstance(e, StoreError):
+                raise StoreError(f"{self.name}: {e}") from e
+            raise StoreError(f"{self.name}: cannot open the index: {one_line(e)}") from e
+        log.debug("opened database server=%s schema=%d", self.name, version)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes: commit once on success, roll back on error.
+
+        Nested calls become savepoints, so an inner failure the caller catches undoes
+        only the inner writes. The outermost level takes the write lock first, so
+        writers queue instead of deadlocking (see the module docstring).
+
+        Raises:
+            StoreError: the transaction could not begin or commit.
+        """
+        begin: tuple[str, ...]
+        rollback: tuple[str, ...]
+        if self._depth == 0:
+            begin = ("BEGIN", f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+            commit, rollback = ("COMMIT",), ("ROLLBACK",)
+        else:
+            name = f"sp{self._depth}"
+            begin, commit = (f"SAVEPOINT {name}",), (f"RELEASE {name}",)
+            rollback = (f"ROLLBACK TO {name}", f"RELEASE {name}")
+        self._begin(begin)
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self._depth -= 1
+            self._undo(rollback)
+            raise
+        self._depth -= 1
+        try:
+            self._control(*commit)
+        except StoreError:
+            self._undo(rollback)
+            raise
+
+    def _begin(self, statements: tuple[str, ...]) -> None:
+        try:
+            self._control(*statements)
+        except StoreError:
+            if statements[0] == "BEGIN":  # the lock failed after BEGIN: leave no transaction
+                self._undo(("ROLLBACK",))
+            raise
+
+    def _control(self, *statements: str) -> None:
+        for statement in statements:
+            try:
+                self.conn.execute(statement)
+            except psycopg.Error as e:
+                raise StoreError(f"{self.name}: {statement} failed: {one_line(e)}") from e
+
+    def _undo(self, statements: tuple[str, ...]) -> None:
+        try:
+            self._control(*statements)
+        except StoreError as e:  # the original error matters more; keep it
+            log.warning("rollback failed server=%s error=%s", self.name, e)
+
+    def close(self) -> None:
+        """Release the connection; unusable afterwards. Idempotent."""
+        self.conn.close()

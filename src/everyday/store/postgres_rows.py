@@ -1,0 +1,109 @@
+"""How sources and articles become rows of the PostgreSQL index, and back.
+
+Articles are :mod:`.codec` JSON plus the columns queries use, computed here from the
+model rather than by triggers (as SQLite's schema does), with SQLite's exact results:
+the tests hold the two backends to the same answers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from psycopg.rows import DictRow
+
+from ..models import Article, Source
+from . import codec
+
+SOURCE_FIELDS = (
+    "url", "kind", "title", "etag", "last_modified", "last_checked", "next_check",
+    "next_check_utc", "error_count", "last_error", "paused", "interval_seconds",
+)  # fmt: skip
+# In the order of :func:`article_params`; ``data`` (the JSON document) last.
+ARTICLE_FIELDS = (
+    "url", "published_utc", "quality", "heat", "is_published", "path", "fingerprint",
+    "first_seen_utc", "source_url", "cluster_id", "data",
+)  # fmt: skip
+
+_INT64 = 2**63 - 1
+_LEADING_INTEGER = re.compile(r"\s*([+-]?\d+)")
+
+
+def instant(value: datetime | None) -> datetime | None:
+    """The value for a ``timestamptz`` column: naive counts as UTC, as in SQLite's keys.
+
+    Passed naive, the server would read it in the session's zone instead.
+    """
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def cluster_id(tags: Iterable[str]) -> int | None:
+    """The story an article is filed under, as SQLite's trigger files it.
+
+    The first tag starting ``story:`` (any case, like ``LIKE``), read as SQLite's
+    ``CAST(... AS INTEGER)`` does: its leading integer, 0 without one, clamped to 64 bits.
+    """
+    tag = next((t for t in tags if t[:6].lower() == "story:"), None)
+    if tag is None:
+        return None
+    match = _LEADING_INTEGER.match(tag[6:])
+    number = int(match.group(1)) if match else 0
+    return max(-_INT64 - 1, min(_INT64, number))
+
+
+def source_params(source: Source) -> dict[str, Any]:
+    """Named parameters of a sources row (:data:`SOURCE_FIELDS`)."""
+    return {
+        "url": source.url,
+        "kind": source.kind,
+        "title": source.title,
+        "etag": source.etag,
+        "last_modified": source.last_modified,
+        # ISO text keeps the caller's offset (and naive stays naive); the instant sorts.
+        "last_checked": codec.encode_datetime(source.last_checked),
+        "next_check": codec.encode_datetime(source.next_check),
+        "next_check_utc": instant(source.next_check),
+        "error_count": source.error_count,
+        "last_error": source.last_error,
+        "paused": bool(source.paused),
+        "interval_seconds": source.interval_seconds,
+    }
+
+
+def source_from_row(row: DictRow) -> Source:
+    """Inverse of :func:`source_params`."""
+    return Source(
+        url=row["url"],
+        kind=row["kind"],
+        title=row["title"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        last_checked=codec.decode_datetime(row["last_checked"]),
+        next_check=codec.decode_datetime(row["next_check"]),
+        error_count=row["error_count"],
+        last_error=row["last_error"],
+        paused=row["paused"],
+        interval_seconds=row["interval_seconds"],
+    )
+
+
+def article_params(article: Article) -> tuple[Any, ...]:
+    """Positional parameters of an articles row, in :data:`ARTICLE_FIELDS` order."""
+    record = article.record
+    return (
+        record.web_url,
+        instant(record.published),
+        record.quality,
+        record.heat,
+        record.is_published,
+        article.path,
+        article.fingerprint,
+        instant(article.first_seen),
+        article.source_url,
+        cluster_id(article.tags),
+        codec.dumps_article(article),
+    )
