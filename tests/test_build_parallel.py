@@ -7,6 +7,7 @@ byte for byte with a build that never forks. Needs ``fork`` and two CPUs.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from datetime import UTC, datetime
@@ -116,7 +117,11 @@ def test_background_work_is_shared_when_the_worker_is_slow(tmp_path: Path) -> No
             time.sleep(0.002)  # the worker is slow: this process must take over
         out.write(f"items/{n}.txt", f"{n} by {'parent' if os.getpid() == parent else 'worker'}")
 
-    job = parallel.Background(out, items, render)
+    def job(n: int) -> None:
+        out.write(f"jobs/{n}.txt", "parent" if os.getpid() == parent else "worker")
+
+    jobs = [functools.partial(job, n) for n in range(5)]  # after the items: the parent's
+    job = parallel.Background(out, items, render, jobs)
     assert job.child is not None
     job.join()
     out.finish()
@@ -125,3 +130,32 @@ def test_background_work_is_shared_when_the_worker_is_slow(tmp_path: Path) -> No
     by_parent = sum("parent" in t for t in texts.values())
     by_worker = len(texts) - by_parent
     assert by_worker > 0 and by_parent > len(items) // 2, (by_parent, by_worker)
+    done = {p.name: p.read_text() for p in (tmp_path / "site/jobs").iterdir()}
+    assert done == {f"{n}.txt": "parent" for n in range(5)}  # taken from the back first
+
+
+def test_map_all_keeps_order_and_shares_out_a_slow_worker() -> None:
+    parent = os.getpid()
+    items = list(range(parallel.MIN_BATCH * 2))
+
+    def work(n: int) -> tuple[int, bool]:
+        if os.getpid() != parent:
+            time.sleep(0.001)
+        return n * n, os.getpid() == parent
+
+    results = parallel.map_all(items, work)
+    assert [r for r, _ in results] == [n * n for n in items]
+    by_parent = sum(mine for _, mine in results)
+    assert 0 < len(items) - by_parent < by_parent, by_parent
+
+
+def test_map_all_reports_a_worker_that_died() -> None:
+    parent = os.getpid()
+
+    def work(n: int) -> int:
+        if os.getpid() != parent:
+            os._exit(3)  # killed mid-batch: what it claimed is lost
+        return n
+
+    with pytest.raises(PublishError, match="worker died"):
+        parallel.map_all(list(range(parallel.MIN_BATCH * 2)), work)

@@ -9,7 +9,9 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import markupsafe
 import pytest
+from jinja2 import Undefined
 from lxml import etree, html
 
 from everyday.models import Image, Provider
@@ -17,7 +19,14 @@ from everyday.publish import Entry, Output
 from everyday.publish.api import build_api
 from everyday.publish.entries import item_api_path
 from everyday.publish.feeds import build_feeds
-from everyday.publish.pages import PageInfo, format_clock, format_iso, make_chrome, template
+from everyday.publish.pages import (
+    PageInfo,
+    format_clock,
+    format_iso,
+    make_chrome,
+    output_escape,
+    template,
+)
 from everyday.publish.site import build_site, environment, group_stories
 from everyday.publish.sitemaps import NEWS_NS, SITEMAP_NS, NewsUrl, build_sitemaps, news_language
 from everyday.publish.views import json_ld_text, page_dir, safe_url
@@ -182,6 +191,31 @@ def test_templates_autoescape() -> None:
         .count("&lt;i&gt;")
         >= 2
     )
+
+
+class _Safe:
+    def __html__(self) -> str:
+        return "<b>trusted</b>"
+
+
+HOSTILE_VALUES = ["<script>alert(\"x\")</script> & 'q'", "", "plain", "é \u2028 \U0001f600 <"]
+
+
+@pytest.mark.parametrize(
+    "value", [*HOSTILE_VALUES, markupsafe.Markup("<i>ok</i>"), 42, 2.5, None, Undefined(), _Safe()]
+)
+def test_output_escape_writes_what_markupsafe_escape_writes(value: object) -> None:
+    assert output_escape(value) == str(markupsafe.escape(value))
+    assert type(output_escape(value)) is str
+
+
+def test_site_templates_write_values_through_output_escape() -> None:
+    """The cheaper escape is what the compiled templates call, blocks and macros included
+    (a Jinja that named it otherwise would silently fall back to MarkupSafe's)."""
+    for name in ("base.html", "article.html", "list.html", "macros.html"):
+        assert template(name).root_render_func.__globals__["escape"] is output_escape
+    page = template("macros.html").module.chips(({"href": "/t/", "text": "<b>&"},))
+    assert "&lt;b&gt;&amp;" in page and "<b>&" not in page
 
 
 def test_shared_pre_rendered_parts_escape_source_text(tmp_path: Path) -> None:

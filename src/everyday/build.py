@@ -12,13 +12,14 @@ changed, or ``full=True`` renders everything (and still rewrites only changed by
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import logging
 import os
 import secrets
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -26,13 +27,13 @@ from pathlib import Path
 import everyday
 
 from .enrich.images import cache_stem
-from .errors import ConfigError
+from .errors import ConfigError, PublishError
 from .publish import watch as watching
 from .publish.api import read_newsletters, write_api
 from .publish.cache import STATE_KEY, BuildState, Records, StatKey, read_records
 from .publish.catalog import PAGINGS, Brief, Catalog
 from .publish.entries import Entry
-from .publish.feeds import write_feeds
+from .publish.feeds import feed_jobs
 from .publish.output import BuildReport, Output, forget_texts
 from .publish.plan import Changes, Plan, plan_changes
 from .publish.site import SiteOptions, start_site
@@ -119,40 +120,41 @@ def _build(
     newsletters = read_newsletters(settings.hub_dir)
     memo = {} if plan.full else state.memo  # what a warm build keeps in memory only
     options = SiteOptions(newsletters, clusters, now, images.local, paging, memo)
-    site = start_site(catalog, taxonomy, settings.site, out, options, plan)  # article pages
+    jobs = feed_jobs(catalog, taxonomy, settings.site, out, plan)
+    assets, copies = find_assets(settings, out, {} if plan.full else state.assets, cache_same)
+    jobs += copy_jobs(out, copies)
+    site = start_site(catalog, taxonomy, settings.site, out, options, plan, jobs)  # articles
     try:
         write_api(catalog, taxonomy, settings.site, out, newsletters, paging=paging, plan=plan)
         clock.lap("api")
-        write_feeds(catalog, taxonomy, settings.site, out, plan)
-        clock.lap("feeds")
-        site.finish()
+        site.write()  # the lists; the worker renders article pages, feeds and assets
+        if not plan.full:
+            drops |= plan.stale()
+        saved = BuildState(
+            config=config,
+            files=records.files,
+            briefs=records.briefs,
+            problems=records.problems,
+            clusters=clusters,
+            local=images.local,
+            stems=images.stems,
+            cache_files=images.names,
+            cache_key=cache_key,
+            assets=assets,
+            keys=plan.keys,
+            pins=pins,
+            members=state.members,
+            memo=memo,
+        )
+        blobs = saved.dump(None if plan.full else records.restat, state)  # meanwhile too
+        site.join()  # what the worker has not taken yet, then its files
         clock.lap("site")
     finally:
-        site.articles.abort()  # a no-op once finished
-    assets = copy_assets(settings, out, {} if plan.full else state.assets, cache_same)
-    if not plan.full:
-        drops |= plan.stale()
+        site.articles.abort()  # a no-op once joined
     for path in drops:
         out.drop(path)
-    saved = BuildState(
-        config=config,
-        files=records.files,
-        briefs=records.briefs,
-        problems=records.problems,
-        clusters=clusters,
-        local=images.local,
-        stems=images.stems,
-        cache_files=images.names,
-        cache_key=cache_key,
-        assets=assets,
-        keys=plan.keys,
-        pins=pins,
-        members=state.members,
-        memo=memo,
-    )
     if not plan.full:
         forget_texts(out, records.changed - records.briefs.keys())
-    blobs = saved.dump(None if plan.full else records.restat, state)
     generation = secrets.token_hex(8)
     report = out.finish({**blobs, GENERATION_KEY: generation.encode("ascii")})
     catalog.loader = _unloaded  # the memo must not keep this build's parsed records
@@ -360,10 +362,12 @@ def folder_key(folder: Path) -> tuple[int, int, int] | None:
     return (st.st_dev, st.st_ino, st.st_mtime_ns)
 
 
-def copy_assets(
+def find_assets(
     settings: Settings, out: Output, before: dict[str, StatKey], cache_same: bool = False
-) -> dict[str, StatKey]:
-    """Publish provider logos and cached images; re-read only files whose stat changed.
+) -> tuple[dict[str, StatKey], list[tuple[str, str]]]:
+    """Provider logos and cached images to publish: (the stat keys of all, the (site path,
+    file) pairs to copy); files gone since ``before`` are dropped from ``out``. Only files
+    whose stat changed are copied.
 
     Cached images are named by a hash of their URL and replaced atomically (a rename, which
     changes the folder's mtime), so their inode stands for their content without a stat
@@ -373,6 +377,7 @@ def copy_assets(
     root = settings.path(settings.storage.assets_dir)
     prefix = settings.storage.assets_dir.strip("/")
     now: dict[str, StatKey] = {}
+    copies: list[tuple[str, str]] = []
     if cache_same and before:
         cached = f"{prefix}/cache/"
         now.update((p, k) for p, k in before.items() if p.startswith(cached))
@@ -392,7 +397,27 @@ def copy_assets(
                 key = (st.st_size, st.st_mtime_ns, st.st_ino)
             now[site_path] = key
             if before.get(site_path) != key:
-                out.write(site_path, Path(item.path).read_bytes())
+                copies.append((site_path, item.path))
     for gone in set(before) - set(now):
         out.drop(gone)
-    return now
+    return now, copies
+
+
+ASSET_CHUNK = 200  # files per copy job: big enough to be worth a job, small to share out
+
+
+def copy_jobs(out: Output, copies: Sequence[tuple[str, str]]) -> list[Callable[[], None]]:
+    """Jobs copying ``copies`` (from :func:`find_assets`) into ``out``, a chunk each."""
+    return [
+        functools.partial(_copy, out, copies[at : at + ASSET_CHUNK])
+        for at in range(0, len(copies), ASSET_CHUNK)
+    ]
+
+
+def _copy(out: Output, copies: Sequence[tuple[str, str]]) -> None:
+    for site_path, file in copies:
+        try:
+            data = Path(file).read_bytes()
+        except OSError as e:
+            raise PublishError(f"{file}: cannot read: {e}") from e
+        out.write(site_path, data)

@@ -239,18 +239,18 @@ def read_records(
     entries: dict[str, Entry] = {}
     paths = sorted(restat - gone)
     results = map_all(paths, functools.partial(_read, hub_dir))  # big batches: every CPU
-    for path, (version, got) in zip(paths, results, strict=True):
+    for path, (version, got, brief) in zip(paths, results, strict=True):
         old = state.briefs.get(path)
         problems.pop(path, None)
         if old is not None and old.version == version:
             continue  # touched, not edited: the brief stands
-        if isinstance(got, str):
-            problems[path] = got
+        if isinstance(got, str) or brief is None:
+            problems[path] = str(got)
             if old is not None:
                 del briefs[path]
                 changed.add(path)
             continue
-        briefs[path] = brief_of(got, version)
+        briefs[path] = brief
         entries[path] = got
         changed.add(path)
     log.info("records read files=%d parsed=%d changed=%d", len(files), len(entries), len(changed))
@@ -288,23 +288,26 @@ def _stat_key(file: Path) -> StatKey | None:
     return (st.st_size, st.st_mtime_ns, st.st_ino) if stat.S_ISREG(st.st_mode) else None
 
 
-def _read(hub_dir: Path, path: str) -> tuple[int, Entry | str]:
-    """One record file: (digest, entry), or (digest or -1, why it cannot be read).
+def _read(hub_dir: Path, path: str) -> tuple[int, Entry | str, Brief | None]:
+    """One record file: (digest, entry, brief), or (digest or -1, why it cannot be read,
+    None).
 
     A file whose digest shows it was only touched is parsed too (the caller then keeps
     its brief): on a big batch this runs in worker processes, without the old briefs.
+    The brief is made here too, so the workers share that work as well.
     """
     file = f"{hub_dir}/{path}"  # a string: 10^5 of these per full build of a big hub
     try:
         with open(file, "rb") as handle:
             raw = handle.read()
     except OSError as e:
-        return -1, f"{file}: {e}"
+        return -1, f"{file}: {e}", None
     version = _digest(raw)
     try:
-        return version, Entry(path, parse_text(_text(raw, path), file))
+        entry = Entry(path, parse_text(_text(raw, path), file))
     except EverydayError as e:
-        return version, f"{file}: {e}"
+        return version, f"{file}: {e}", None
+    return version, entry, brief_of(entry, version)
 
 
 def _digest(raw: bytes) -> int:

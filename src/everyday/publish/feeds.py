@@ -13,9 +13,10 @@ from the clock, so an unchanged hub rebuilds byte-identical feeds.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from email.utils import format_datetime as rfc822
 from typing import Any
 
@@ -72,9 +73,23 @@ def write_feeds(
     plan: Plan | None = None,
 ) -> None:
     """:func:`build_feeds` from a catalog; a feed is rendered only if its items changed."""
+    for job in feed_jobs(catalog, taxonomy, site, out, plan):
+        job()
+
+
+def feed_jobs(
+    catalog: Catalog,
+    taxonomy: Taxonomy,
+    site: SiteSettings,
+    out: Output,
+    plan: Plan | None = None,
+) -> list[Callable[[], None]]:
+    """The feeds to write, decided now (the plan learns their keys), each written when its
+    job is called: a from-scratch build hands them to its background worker."""
     plan = plan or Plan()
     sets: list[tuple[str, Topic | None]] = [("", None)]
     sets += [(f"topics/{t.id}/", t) for t in news_topics(taxonomy)]
+    jobs: list[Callable[[], None]] = []
     for prefix, topic in sets:
         group = f"feed:{prefix}"
         if plan.keep(group, hub=topic is None, topic=topic.name if topic else ""):
@@ -82,7 +97,9 @@ def write_feeds(
         members = catalog.listed if topic is None else catalog.topic(topic.name)
         paths = tuple(b.path for b in newest(members, FEED_SIZE, len(catalog.pins)))
         if plan.wants(f"{prefix}feed.xml", paths, paths, plan.records, group):
-            _write_set(out, prefix, site, topic, [catalog.entry(p) for p in paths])
+            job = functools.partial(_write_paths, out, prefix, site, topic, catalog, paths)
+            jobs.append(job)
+    return jobs
 
 
 def newest(members: Sequence[Brief], count: int, pins: int) -> list[Brief]:
@@ -92,6 +109,18 @@ def newest(members: Sequence[Brief], count: int, pins: int) -> list[Brief]:
     if not pins:
         return list(head)
     return sorted(head, key=lambda b: (-b.stamp, b.path))[:count]
+
+
+def _write_paths(
+    out: Output,
+    prefix: str,
+    site: SiteSettings,
+    topic: Topic | None,
+    catalog: Catalog,
+    paths: Sequence[str],
+) -> None:
+    """The three feeds of one list, from its record paths."""
+    _write_set(out, prefix, site, topic, [catalog.entry(p) for p in paths])
 
 
 def _write_set(

@@ -142,52 +142,75 @@ def _merge(out: Output, memo: Any, data: bytes, status: int) -> None:
 def map_all(items: Sequence[T], work: Callable[[T], R]) -> list[R]:
     """``[work(x) for x in items]``, on several processes for big batches (same order).
 
-    ``work`` must not raise: it returns its failures as values. Results come back from
+    ``work`` must not raise: it returns its failures as values. Every process takes
+    chunks from one shared counter until none are left, so a slower process (a worker
+    also pickles what it made, chunk by chunk) simply takes fewer. Results come back from
     the workers pickled, so they must be picklable (records and entries are).
     """
     count = workers_for(len(items))
     if count == 1:
         return [work(item) for item in items]
-    children = [_fork_map(items[n::count], work) for n in range(1, count)]
-    shards: list[list[R]] = [[work(item) for item in items[0::count]]]
+    split = _Split(len(items))
+    children = [_fork_map(items, split, work) for _ in range(1, count)]
+    merged: list[Any] = [_MISSING] * len(items)
+    for claimed in split.chunks():
+        merged[claimed.start : claimed.stop] = [work(items[at]) for at in claimed]
     for child in children:
         data, status = _collect(child)
         try:
-            result = pickle.loads(data)
-        except (EOFError, pickle.UnpicklingError, ValueError) as e:
+            parts = marshal.loads(data)
+            if isinstance(parts, str):
+                raise PublishError(f"a worker failed: {parts}")
+            for start, blob in parts:
+                results = pickle.loads(blob)
+                merged[start : start + len(results)] = results
+        except (EOFError, ValueError, TypeError, pickle.UnpicklingError) as e:
             raise PublishError(f"a worker died (status {status})") from e
-        if isinstance(result, str):
-            raise PublishError(f"a worker failed: {result}")
-        shards.append(result)
-    merged: list[R] = [None] * len(items)  # type: ignore[list-item]
-    for n, shard in enumerate(shards):
-        merged[n::count] = shard
+    if any(result is _MISSING for result in merged):  # a worker lost what it had claimed
+        raise PublishError("a worker died before it finished its share")
     return merged
 
 
-def _fork_map(shard: Sequence[T], work: Callable[[T], R]) -> tuple[int, int]:
-    """A worker computing ``work`` over ``shard`` (results pickled back)."""
-    return _spawn(
-        lambda: pickle.dumps([work(item) for item in shard], protocol=pickle.HIGHEST_PROTOCOL),
-        pickle.dumps,
-    )
+_MISSING = object()
+
+
+def _fork_map(items: Sequence[T], split: _Split, work: Callable[[T], R]) -> tuple[int, int]:
+    """A worker computing ``work`` over the chunks it claims from ``split``; each chunk's
+    results are pickled as soon as they are made, so that cost is shared out too."""
+
+    def job() -> bytes:
+        parts = []
+        for claimed in split.chunks():
+            done = [work(items[at]) for at in claimed]
+            parts.append((claimed.start, pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL)))
+        return marshal.dumps(parts)
+
+    return _spawn(job, marshal.dumps)
 
 
 class Background:
     """Render ``items`` in one forked process while this one does other work; :meth:`join`.
 
     A from-scratch build renders its article pages this way while the main process writes
-    the API, the feeds and the site's lists, so both CPUs are busy through the whole
-    build. The two share the batch: the worker takes chunks from its front, and the main
-    process, once done with its own work, takes chunks from the back at :meth:`join`, so
-    neither waits idle for the other. Small batches (or no fork) are rendered at
-    :meth:`join`, here.
+    the API and the site's lists, so both CPUs are busy through the whole build. The two
+    share the batch: the worker takes chunks from its front, and the main process, once
+    done with its own work, takes chunks from the back at :meth:`join`, so neither waits
+    idle for the other. ``jobs`` (functions made before the fork, e.g. the feeds) come
+    after the items: whichever process gets there first runs them. Small batches (or no
+    fork) are rendered at :meth:`join`, here.
     """
 
-    def __init__(self, out: Output, items: Sequence[T], render: Callable[[T], None]) -> None:
+    def __init__(
+        self,
+        out: Output,
+        items: Sequence[T],
+        render: Callable[[T], None],
+        jobs: Sequence[Callable[[], None]] = (),
+    ) -> None:
         self.out = out
         self.render: Callable[[Any], None] = render
         self.items: Sequence[Any] = items
+        self.jobs = jobs
         self.child: tuple[int, int] | None = None
         self.split: _Split | None = None
         self.count = 0
@@ -195,18 +218,27 @@ class Background:
             global _busy
             out.manifest.mark_pending()  # before forking: both processes change files
             out.manifest.preload()  # rows in memory: no SQLite connection used across fork
-            self.split = _Split(items)
-            self.child = _fork(out, self.split.take(front=True), render, None)
-            self.count, self.items = len(items), ()
+            self.split = _Split(len(items) + len(jobs))
+            self.child = _fork(out, self.split.take(front=True), self._do, None)
+            self.count = len(items)
             _busy += 1
 
+    def _do(self, at: int) -> None:
+        if at < len(self.items):
+            self.render(self.items[at])
+        else:
+            self.jobs[at - len(self.items)]()
+
     def join(self) -> None:
-        """Render what the worker has not taken yet, then take in what it wrote."""
-        for item in self.items:
-            self.render(item)
-        if self.split is not None:
-            for item in self.split.take(front=False):
+        """Run what the worker has not taken yet, then take in what it wrote."""
+        if self.split is None:
+            for item in self.items:
                 self.render(item)
+            for job in self.jobs:
+                job()
+            return
+        for at in self.split.take(front=False):
+            self._do(at)
         if self.child is not None:
             global _busy
             child, self.child = self.child, None
@@ -229,26 +261,30 @@ class Background:
 
 
 class _Split:
-    """A batch two processes share: one takes chunks from the front, the other from the
-    back, through two counters in shared memory, until they meet."""
+    """A batch of ``count`` positions two processes share: one takes chunks from the
+    front, the other from the back, through two counters in shared memory, until they
+    meet."""
 
     CHUNK = 32
     WAIT = 10.0  # seconds: a worker that died holding the lock must not hang the build
 
-    def __init__(self, items: Sequence[Any]) -> None:
+    def __init__(self, count: int) -> None:
         context = multiprocessing.get_context("fork")
-        self.items = items
-        self.bounds = context.RawArray("q", [0, len(items)])
+        self.bounds = context.RawArray("q", [0, count])
         self.lock = context.Lock()
 
-    def take(self, *, front: bool) -> Iterator[Any]:
-        """Items claimed chunk by chunk from one end (lazily: the worker iterates it)."""
+    def take(self, *, front: bool) -> Iterator[int]:
+        """Positions claimed chunk by chunk from one end (lazily: the worker iterates it)."""
+        for claimed in self.chunks(front=front):
+            yield from (claimed if front else reversed(claimed))
+
+    def chunks(self, *, front: bool = True) -> Iterator[range]:
+        """The chunks claimed from one end, one at a time, until none is left."""
         while True:
             claimed = self._claim(front)
             if not claimed:
                 return
-            for at in claimed:
-                yield self.items[at]
+            yield claimed
 
     def _claim(self, front: bool) -> range:
         if not self.lock.acquire(timeout=self.WAIT):

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -190,9 +190,14 @@ def start_site(
     out: Output,
     options: SiteOptions,
     plan: Plan | None = None,
+    jobs: Sequence[Callable[[], None]] = (),
 ) -> SiteJob:
     """Start the site: a big batch of article pages goes to a background worker at once,
-    so the caller can write the API and feeds meanwhile; then :meth:`SiteJob.finish`."""
+    so the caller can write the API meanwhile; then :meth:`SiteJob.finish`.
+
+    ``jobs`` (e.g. the feeds) go after the article pages: the worker or, at ``finish``,
+    this process runs them.
+    """
     plan = plan or Plan()
     before = None if plan.full else options.memo.get("index")  # a warm build's: patched
     index = Index.of(
@@ -208,7 +213,9 @@ def start_site(
     )
     pages = Pages(index, out, _write_static(out, site), plan, options.paging)
     articles = list(plan.chosen(index.listed, plan.articles, catalog))
-    job = Background(out, articles, lambda brief: pages.write_article(catalog.entry(brief.path)))
+    job = Background(
+        out, articles, lambda brief: pages.write_article(catalog.entry(brief.path)), jobs
+    )
     return SiteJob(catalog, taxonomy, site, out, options, plan, index, pages, job)
 
 
@@ -227,7 +234,12 @@ class SiteJob:
     articles: Background
 
     def finish(self) -> None:
-        """Lists, indexes, search index and sitemaps; then wait for the article pages."""
+        """:meth:`write`, then :meth:`join`."""
+        self.write()
+        self.join()
+
+    def write(self) -> None:
+        """Lists, indexes, search index and sitemaps (the worker renders on meanwhile)."""
         catalog, index, pages, plan, site, out = (
             self.catalog, self.index, self.pages, self.plan, self.site, self.out,
         )  # fmt: skip
@@ -251,11 +263,15 @@ class SiteJob:
         write_search(index, plan, out, pinned=bool(catalog.pins))
         now = self.options.now
         write_sitemaps((articles_map, pages.sitemap), recent(index, now), site, out, now, plan)
-        self.articles.join()
-        index.cards, index.loader = {}, None  # kept for the next warm build: lookups only
-        memo["index"] = index
         count = len(pages.sitemap) + len(articles_map)
         log.info("site built published=%d pages=%d", len(index.listed), count)
+
+    def join(self) -> None:
+        """Render the article pages and jobs the worker has not taken; take in its files."""
+        self.articles.join()
+        index = self.index
+        index.cards, index.loader = {}, None  # kept for the next warm build: lookups only
+        self.options.memo["index"] = index
 
 
 def sitemap_articles(
