@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime
 
 import pytest
 
-from everyday.publish.catalog import Brief, Catalog
+from everyday.models import Image, Provider, Record, Related
+from everyday.publish.catalog import Brief, Catalog, brief_of
+from everyday.publish.entries import Entry
 
 TOPICS = ("AI", "Robots", "Chips", "Law")
 
@@ -194,3 +197,33 @@ def test_patched_index_equals_a_fresh_one(seed: int, tmp_path) -> None:  # type:
         assert index_view(patched) == index_view(fresh)
         index = patched
     assert patches >= 2  # most steps move no twin, so the index is patched, not remade
+
+
+def test_brief_of_names_each_field_of_the_record() -> None:
+    """brief_of builds the tuple positionally: each named field must hold its own value."""
+    when = datetime(2024, 3, 5, 6, 7, 8, 123456, tzinfo=UTC)
+    logo = Image("https://o.example/logo.png", 20, 20, True, None)
+    record = Record(
+        title="A title",
+        excerpt="An excerpt",
+        published=when,
+        web_url="https://o.example/a",
+        provider=Provider("Outlet", "o.example", (logo,)),
+        topics=("AI", "Robots"),
+        heat=42,
+        is_published=True,
+        images=(Image("https://i.example/1.jpg", 1, 1, True), Image("https://i.example/2.jpg")),
+        related=(Related(title="R", excerpt="", published=when, web_url="https://r.example/1"),),
+    )
+    b = brief_of(Entry("_news/2024-03-05-a-title.md", record), 7)
+    assert (b.path, b.version, b.listed, b.title) == (
+        "_news/2024-03-05-a-title.md",
+        7,
+        True,
+        "A title",
+    )
+    assert b.published == when
+    assert (b.topics, b.domain, b.provider, b.heat) == (("AI", "Robots"), "o.example", "Outlet", 42)
+    assert b.logos == (("https://o.example/logo.png", 20, 20, True, None),)
+    assert (b.web_url, b.related) == ("https://o.example/a", ("https://r.example/1",))
+    assert (b.day, b.slug, b.cached) == ("2024/03/05", "a-title", ("https://i.example/1.jpg",))

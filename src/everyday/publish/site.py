@@ -34,7 +34,7 @@ from .api import NewsletterEntry
 from .catalog import Brief, Catalog, path_of, stamp_of, stamp_of_brief
 from .entries import Entry, news_topics
 from .output import Output
-from .pages import Pages, base_path, environment, format_day
+from .pages import Pages, base_path, environment, format_day, template
 from .parallel import Background
 from .plan import Plan
 from .search import write_search
@@ -213,6 +213,8 @@ def start_site(
     )
     pages = Pages(index, out, _write_static(out, site), plan, options.paging)
     articles = list(plan.chosen(index.listed, plan.articles, catalog))
+    for name in ("article.html", "base.html"):  # compiled before the fork, not in the worker
+        template(name)  # (where it would be compiled again by every build's new worker)
     job = Background(
         out, articles, lambda brief: pages.write_article(catalog.entry(brief.path)), jobs
     )
