@@ -139,8 +139,7 @@ def test_map_all_keeps_order_and_shares_out_a_slow_worker() -> None:
     items = list(range(parallel.MIN_BATCH * 2))
 
     def work(n: int) -> tuple[int, bool]:
-        if os.getpid() != parent:
-            time.sleep(0.001)
+        time.sleep(0.001 if os.getpid() != parent else 0.00005)  # the worker: slower
         return n * n, os.getpid() == parent
 
     results = parallel.map_all(items, work)
@@ -155,7 +154,34 @@ def test_map_all_reports_a_worker_that_died() -> None:
     def work(n: int) -> int:
         if os.getpid() != parent:
             os._exit(3)  # killed mid-batch: what it claimed is lost
+        time.sleep(0.00005)  # slow enough that the worker surely claims a chunk
         return n
 
     with pytest.raises(PublishError, match="worker died"):
         parallel.map_all(list(range(parallel.MIN_BATCH * 2)), work)
+
+
+def test_map_all_reports_a_worker_that_raised() -> None:
+    parent = os.getpid()
+
+    def work(n: int) -> int:
+        if os.getpid() != parent:
+            raise ValueError(f"bad item {n}")  # against the contract: reported, not lost
+        time.sleep(0.00005)  # slow enough that the worker surely claims a chunk
+        return n
+
+    with pytest.raises(PublishError, match="a worker failed: ValueError: bad item"):
+        parallel.map_all(list(range(parallel.MIN_BATCH * 2)), work)
+
+
+def test_map_all_streams_more_than_a_pipe_holds() -> None:
+    """Results far bigger than the pipe's buffer: the worker blocks on a full pipe until
+    this process reads it between its own chunks, and nothing is lost or reordered."""
+    items = list(range(parallel.MIN_BATCH * 2))
+
+    def work(n: int) -> str:
+        return f"{n}:" + "x" * 4000  # ~12 MB in all, against a pipe of 1 MB at most
+
+    results = parallel.map_all(items, work)
+    assert [int(r.split(":", 1)[0]) for r in results] == items
+    assert all(len(r) == len(f"{n}:") + 4000 for n, r in zip(items, results, strict=True))

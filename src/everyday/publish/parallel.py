@@ -144,48 +144,134 @@ def map_all(items: Sequence[T], work: Callable[[T], R]) -> list[R]:
 
     ``work`` must not raise: it returns its failures as values. Every process takes
     chunks from one shared counter until none are left, so a slower process (a worker
-    also pickles what it made, chunk by chunk) simply takes fewer. Results come back from
-    the workers pickled, so they must be picklable (records and entries are).
+    also pickles what it made) simply takes fewer. A worker sends each chunk's results
+    as soon as they are made, and this process takes them in between its own chunks, so
+    little is left to unpickle at the end. Results must be picklable (records and entries
+    are).
     """
     count = workers_for(len(items))
     if count == 1:
         return [work(item) for item in items]
     split = _Split(len(items))
-    children = [_fork_map(items, split, work) for _ in range(1, count)]
+    streams = [_Stream(*_fork_map(items, split, work)) for _ in range(1, count)]
     merged: list[Any] = [_MISSING] * len(items)
-    for claimed in split.chunks():
-        merged[claimed.start : claimed.stop] = [work(items[at]) for at in claimed]
-    for child in children:
-        data, status = _collect(child)
-        try:
-            parts = marshal.loads(data)
-            if isinstance(parts, str):
-                raise PublishError(f"a worker failed: {parts}")
-            for start, blob in parts:
-                results = pickle.loads(blob)
-                merged[start : start + len(results)] = results
-        except (EOFError, ValueError, TypeError, pickle.UnpicklingError) as e:
-            raise PublishError(f"a worker died (status {status})") from e
+    try:
+        for claimed in split.chunks():
+            merged[claimed.start : claimed.stop] = [work(items[at]) for at in claimed]
+            for stream in streams:
+                stream.take(merged, wait=False)
+        for stream in streams:
+            stream.take(merged, wait=True)
+    finally:
+        for stream in streams:
+            stream.close()
     if any(result is _MISSING for result in merged):  # a worker lost what it had claimed
         raise PublishError("a worker died before it finished its share")
     return merged
 
 
 _MISSING = object()
+_PIPE_SIZE = 1 << 20  # room for ~25 chunks of records: a worker seldom waits for a reader
+
+
+class _Stream:
+    """The frames a map worker sends as it goes: (start, results) of a chunk, pickled and
+    prefixed by their length; (-1, message) when it failed."""
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self.pid: int | None = pid
+        self.fd: int | None = fd
+        self.buffer = bytearray()
+        os.set_blocking(fd, False)
+
+    def take(self, merged: list[Any], *, wait: bool) -> None:
+        """Put the results received so far into ``merged``; with ``wait``, all of them
+        (the worker has ended)."""
+        fd = self.fd
+        if fd is None:
+            return
+        if wait:
+            os.set_blocking(fd, True)
+        while True:
+            try:
+                data = os.read(fd, _PIPE_SIZE)
+            except BlockingIOError:
+                break
+            if not data:
+                break
+            self.buffer += data
+        self._frames(merged)
+        if wait:
+            status = self._end()
+            if self.buffer:
+                raise PublishError(f"a worker died mid-message (status {status})")
+
+    def _frames(self, merged: list[Any]) -> None:
+        buffer, at = self.buffer, 0
+        while len(buffer) - at >= 4:
+            size = int.from_bytes(buffer[at : at + 4], "little")
+            if len(buffer) - at - 4 < size:
+                break
+            try:
+                start, results = pickle.loads(buffer[at + 4 : at + 4 + size])
+            except (EOFError, ValueError, TypeError, pickle.UnpicklingError) as e:
+                raise PublishError("a worker sent a broken message") from e
+            if start < 0:
+                raise PublishError(f"a worker failed: {results}")
+            merged[start : start + len(results)] = results
+            at += 4 + size
+        del buffer[:at]
+
+    def _end(self) -> int:
+        """Close the pipe and reap the worker; its exit status."""
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        if self.pid is None:
+            return 0
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = None
+        return status
+
+    def close(self) -> None:
+        """Stop a worker still running (this process failed) and reap it."""
+        if self.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+        self._end()
 
 
 def _fork_map(items: Sequence[T], split: _Split, work: Callable[[T], R]) -> tuple[int, int]:
-    """A worker computing ``work`` over the chunks it claims from ``split``; each chunk's
-    results are pickled as soon as they are made, so that cost is shared out too."""
+    """A worker computing ``work`` over the chunks it claims from ``split``, sending each
+    chunk's results as soon as they are made (see :class:`_Stream`). Returns (pid, read
+    end)."""
+    import fcntl  # POSIX, as fork is
 
-    def job() -> bytes:
-        parts = []
+    read, write = os.pipe()
+    with contextlib.suppress(OSError, AttributeError):  # Linux only; a default pipe works
+        fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
+    pid = os.fork()
+    if pid:
+        os.close(write)
+        return pid, read
+    os.close(read)
+    code = 0
+    try:
         for claimed in split.chunks():
             done = [work(items[at]) for at in claimed]
-            parts.append((claimed.start, pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL)))
-        return marshal.dumps(parts)
+            _send(write, pickle.dumps((claimed.start, done), protocol=pickle.HIGHEST_PROTOCOL))
+    except BaseException as e:
+        code = 1
+        with contextlib.suppress(BaseException):
+            _send(write, pickle.dumps((-1, f"{type(e).__name__}: {e}")))
+    finally:
+        os._exit(code)
 
-    return _spawn(job, marshal.dumps)
+
+def _send(fd: int, frame: bytes) -> None:
+    view = memoryview(len(frame).to_bytes(4, "little") + frame)
+    while view:  # os.write may write less than asked
+        view = view[os.write(fd, view) :]
 
 
 class Background:
