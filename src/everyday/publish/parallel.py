@@ -71,14 +71,22 @@ def render_all(
     log.debug("rendered in parallel pages=%d workers=%d", len(items), count)
 
 
-def _spawn(job: Callable[[], bytes], failure: Callable[[str], bytes]) -> tuple[int, int]:
-    """Fork a worker that runs ``job`` and sends its bytes back through a pipe.
+def _spawn(
+    job: Callable[[int], None], failure: Callable[[str], bytes], *, pipe_size: int = 0
+) -> tuple[int, int]:
+    """Fork a worker that runs ``job(fd)``, which writes what it sends back to ``fd``.
 
-    Returns (pid, read end) for :func:`_collect`. The worker leaves with ``os._exit``
-    (no cleanups of the parent's objects run twice); an exception is sent as
-    ``failure(message)`` for the parent to raise.
+    Returns (pid, read end). The worker leaves with ``os._exit`` (no cleanups of the
+    parent's objects run twice); an exception is sent as ``failure(message)`` for the
+    parent to raise. ``pipe_size``: room in the pipe (Linux), so a worker that sends as it
+    goes seldom waits for the reader.
     """
     read, write = os.pipe()
+    if pipe_size:
+        import fcntl  # POSIX, as fork is
+
+        with contextlib.suppress(OSError, AttributeError):  # a default pipe works too
+            fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, pipe_size)
     pid = os.fork()
     if pid:
         os.close(write)
@@ -86,15 +94,19 @@ def _spawn(job: Callable[[], bytes], failure: Callable[[str], bytes]) -> tuple[i
     os.close(read)
     code = 0
     try:
-        payload = job()
+        job(write)
     except BaseException as e:
-        payload = failure(f"{type(e).__name__}: {e}")
         code = 1
-    try:
-        with os.fdopen(write, "wb") as pipe:
-            pipe.write(payload)
+        with contextlib.suppress(BaseException):
+            _send_all(write, failure(f"{type(e).__name__}: {e}"))
     finally:
         os._exit(code)
+
+
+def _send_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:  # os.write may write less than asked
+        view = view[os.write(fd, view) :]
 
 
 def _collect(child: tuple[int, int]) -> tuple[bytes, int]:
@@ -111,13 +123,13 @@ def _fork(
 ) -> tuple[int, int]:
     """A worker rendering ``shard`` through its copy of ``out`` (see :func:`_merge`)."""
 
-    def job() -> bytes:
+    def job(fd: int) -> None:
         out.current, out.rows, out.written = {}, {}, set()
         before = set(memo) if memo is not None else set()
         for item in shard:
             render(item)
         made = {k: v for k, v in memo.items() if k not in before} if memo is not None else {}
-        return marshal.dumps((out.current, out.rows, sorted(out.written), made, ""))
+        _send_all(fd, marshal.dumps((out.current, out.rows, sorted(out.written), made, "")))
 
     return _spawn(job, lambda error: marshal.dumps(({}, {}, [], {}, error)))
 
@@ -243,35 +255,19 @@ class _Stream:
 
 def _fork_map(items: Sequence[T], split: _Split, work: Callable[[T], R]) -> tuple[int, int]:
     """A worker computing ``work`` over the chunks it claims from ``split``, sending each
-    chunk's results as soon as they are made (see :class:`_Stream`). Returns (pid, read
-    end)."""
-    import fcntl  # POSIX, as fork is
+    chunk's results as soon as they are made (see :class:`_Stream`)."""
 
-    read, write = os.pipe()
-    with contextlib.suppress(OSError, AttributeError):  # Linux only; a default pipe works
-        fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
-    pid = os.fork()
-    if pid:
-        os.close(write)
-        return pid, read
-    os.close(read)
-    code = 0
-    try:
+    def job(fd: int) -> None:
         for claimed in split.chunks():
             done = [work(items[at]) for at in claimed]
-            _send(write, pickle.dumps((claimed.start, done), protocol=pickle.HIGHEST_PROTOCOL))
-    except BaseException as e:
-        code = 1
-        with contextlib.suppress(BaseException):
-            _send(write, pickle.dumps((-1, f"{type(e).__name__}: {e}")))
-    finally:
-        os._exit(code)
+            _send_all(fd, _frame(pickle.dumps((claimed.start, done), pickle.HIGHEST_PROTOCOL)))
+
+    return _spawn(job, lambda error: _frame(pickle.dumps((-1, error))), pipe_size=_PIPE_SIZE)
 
 
-def _send(fd: int, frame: bytes) -> None:
-    view = memoryview(len(frame).to_bytes(4, "little") + frame)
-    while view:  # os.write may write less than asked
-        view = view[os.write(fd, view) :]
+def _frame(payload: bytes) -> bytes:
+    """A message of a :class:`_Stream`: its length, then itself."""
+    return len(payload).to_bytes(4, "little") + payload
 
 
 class Background:
