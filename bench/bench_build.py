@@ -265,7 +265,7 @@ def main() -> None:
                 "scratch_median": statistics.median(scratch[paging]),
                 **bench_incremental(hub, paging, temp / f"site-{paging}"),
             }
-        report(args.records, results, {k: min(v) for k, v in tools.items() if v})
+        report(args.records, results, {k: v for k, v in tools.items() if v})
     finally:
         shutil.rmtree(temp, ignore_errors=True)
 
@@ -275,7 +275,7 @@ def _add(tools: dict[str, list[float]], name: str, seconds: float | None) -> Non
         tools.setdefault(name, []).append(seconds)
 
 
-def report(count: int, results: dict[str, dict[str, float]], tools: dict[str, float]) -> None:
+def report(count: int, results: dict[str, dict[str, float]], tools: dict[str, list[float]]) -> None:
     print(f"\n{count} records (best of runs; seconds)")
     for paging, r in results.items():
         line = (
@@ -284,9 +284,12 @@ def report(count: int, results: dict[str, dict[str, float]], tools: dict[str, fl
             f" (median {r['cold_median']:.3f}) / {r['warm']:.3f} warm"
             f" (median {r['warm_median']:.3f}) ({r['cold_written']:.0f} files written)"
         )
-        for name, seconds in tools.items():
-            if seconds:
-                line += f"; {name} {seconds:.2f} (everyday/{name} = {r['scratch'] / seconds:.2f})"
+        for name, runs in tools.items():
+            best, median = min(runs), statistics.median(runs)
+            line += (
+                f"; {name} {best:.2f} (median {median:.2f}; everyday/{name} ="
+                f" {r['scratch'] / best:.2f} best, {r['scratch_median'] / median:.2f} median)"
+            )
         print(line)
 
 
