@@ -14,7 +14,7 @@ import pytest
 from jinja2 import Undefined
 from lxml import etree, html
 
-from everyday.models import Image, Provider
+from everyday.models import Image, Provider, Record
 from everyday.publish import Entry, Output
 from everyday.publish.api import build_api
 from everyday.publish.entries import item_api_path
@@ -29,7 +29,15 @@ from everyday.publish.pages import (
 )
 from everyday.publish.site import build_site, environment, group_stories
 from everyday.publish.sitemaps import NEWS_NS, SITEMAP_NS, NewsUrl, build_sitemaps, news_language
-from everyday.publish.views import json_ld_text, page_dir, safe_url
+from everyday.publish.views import (
+    Card,
+    Img,
+    Link,
+    article_json_ld,
+    json_ld_text,
+    page_dir,
+    safe_url,
+)
 from publish_samples import age_files, mtimes
 from site_samples import (
     CLUSTERS,
@@ -174,6 +182,66 @@ def test_hostile_markup_is_text_everywhere(site: Path) -> None:
     assert "<\\/script>" in raw
     rows = search_rows(site)
     assert HOSTILE_TITLE in [r["title"] for r in rows]
+
+
+@pytest.mark.parametrize("hostile", [False, True])
+@pytest.mark.parametrize("image", [None, "https://img.example/a.jpg", "javascript:alert(1)"])
+@pytest.mark.parametrize("domain", ["orbit.example", "Not A Domain", ""])
+@pytest.mark.parametrize("topics", [(), ("AI",), ("AI", 'Law & "Order"')])
+def test_article_json_ld_is_the_news_article_object_as_json_dumps_writes_it(
+    hostile: bool, image: str | None, domain: str, topics: tuple[str, ...]
+) -> None:
+    """The JSON-LD text is pasted from quoted strings: it must be, byte for byte, what
+    encoding the NewsArticle object gives, whatever the strings hold."""
+    odd = '</script><!-- "é\u2028\\' if hostile else ""
+    when = datetime(2024, 3, 4, 10, 0, tzinfo=UTC)
+    web = "javascript:x" if hostile else "https://orbit.example/a"
+    entry = Entry(
+        "_news/2024-03-04-a.md",
+        Record(
+            title="T" + odd,
+            excerpt="E" + odd,
+            published=when,
+            web_url=web,
+            provider=Provider("Orbit" + odd, domain),
+        ),
+    )
+    card = Card(
+        title="T" + odd,
+        excerpt="E" + odd,
+        href="/a/",
+        date=when,
+        provider=Link("Orbit" + odd, None),
+        logo=None,
+        image=None if image is None else Img(image, "alt"),
+        topics=tuple(Link(t + odd) for t in topics),
+        sources=1,
+    )
+    site = replace(SITE, title="Hub" + odd)
+    expected: dict[str, object] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": card.title,
+        "description": card.excerpt,
+        "url": "https://hub.example.org/a/",
+        "mainEntityOfPage": "https://hub.example.org/a/",
+        "datePublished": "2024-03-04T10:00:00Z",
+        "dateModified": "2024-03-04T10:00:00Z",
+    }
+    if image is not None and image.startswith("https:"):
+        expected["image"] = [image]
+    author: dict[str, object] = {"@type": "Organization", "name": "Orbit" + odd}
+    if domain == "orbit.example":
+        author["url"] = "https://orbit.example/"
+    expected["author"] = author
+    expected["publisher"] = {"@type": "Organization", "name": site.title, "url": site.web_url}
+    if not hostile:
+        expected["isBasedOn"] = web
+    if topics:
+        expected["keywords"] = [t + odd for t in topics]
+    text = article_json_ld(entry, card, "https://hub.example.org/a/", site)
+    assert text == json_ld_text(expected)
+    assert json.loads(text) == expected and "</" not in text
 
 
 def test_json_ld_text_cannot_close_its_script() -> None:
