@@ -172,3 +172,20 @@ def test_every_command_is_in_the_cli_docs() -> None:
     for path in all_commands(cli):
         assert f"everyday {path[0]}" in docs, path
         assert path[-1] in docs, path
+
+
+def test_every_command_is_found_where_the_lazy_table_says() -> None:
+    """Commands load on demand from COMMANDS; a command missing there would vanish."""
+    import importlib
+    import pkgutil
+
+    import everyday.cli as package
+    from everyday.cli import COMMANDS
+
+    for info in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"everyday.cli.{info.name}")
+    assert set(cli.commands) == set(COMMANDS)
+    for name, command in cli.commands.items():
+        assert command.callback is not None, name
+        assert command.callback.__module__ == f"everyday.cli.{COMMANDS[name]}", name
+    assert CliRunner().invoke(cli, ["--help"]).output.count("\n  ") >= len(COMMANDS)

@@ -12,6 +12,7 @@ Exit codes (also in ``docs/cli.md``):
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 
@@ -24,8 +25,39 @@ from .output import console, setup_logging
 EXIT_ATTENTION, EXIT_CONFIG, EXIT_STORE, EXIT_OTHER = 1, 3, 4, 5
 
 
+COMMANDS = {
+    "build": "build",
+    "demo": "run",
+    "enrich": "enrich",
+    "explain": "enrich",
+    "import": "enrich",
+    "init": "run",
+    "keys": "serve",
+    "newsletter": "newsletter",
+    "records": "records",
+    "run": "run",
+    "secure": "secure",
+    "serve": "serve",
+    "sources": "sources",
+    "topics": "topics",
+}
+"""Each command and the module of this package that defines it, imported when the command
+runs: `everyday build` need not import what `everyday run` needs (scikit-learn, the
+extractor), which took 1.4 s before any command could start."""
+
+
 class EverydayGroup(click.Group):
-    """Turns everyday's own errors into one clear line and a meaningful exit code."""
+    """Turns everyday's own errors into one clear line and a meaningful exit code, and
+    loads each command's module only when it is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS.keys() | self.commands.keys())
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMANDS.get(cmd_name)
+        if module is not None and cmd_name not in self.commands:
+            importlib.import_module(f"{__name__}.{module}")  # its decorators register it
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -63,6 +95,4 @@ def cli(verbose: int) -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    from . import build, enrich, newsletter, records, run, secure, serve, sources, topics  # noqa: F401  (registers the commands)
-
     cli(prog_name="everyday")

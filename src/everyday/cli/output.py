@@ -19,7 +19,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from ..pipeline import Events
+from ..events import Events
 from ..summary import RunSummary
 
 console = Console(stderr=False, highlight=False)

@@ -11,9 +11,7 @@ from pathlib import Path
 
 import click
 
-from ..app import open_hub
 from ..hub import find_hub, init_hub
-from ..pipeline import run_pass
 from ..settings import Settings, load_settings, with_overrides
 from ..summary import RunSummary
 from . import EXIT_ATTENTION, cli
@@ -80,6 +78,10 @@ def resolve_hub(hub_dir: Path | None) -> Path:
 def run_once(
     settings: Settings, hub_dir: Path, *, refresh: bool, all_sources: bool, show_progress: bool
 ) -> RunSummary:
+    # Imported here: the options of this module serve light commands (build, serve) too.
+    from ..app import open_hub
+    from ..pipeline import run_pass
+
     with (
         log_to_file(settings.path(".everyday/everyday.log")),
         open_hub(hub_dir, settings) as hub,
