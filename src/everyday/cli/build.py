@@ -7,10 +7,11 @@ from pathlib import Path
 
 import click
 
-from ..app import open_hub
+from ..app import open_store
 from ..build import build_hub
 from ..publish.output import BuildReport
 from ..settings import Settings, load_settings
+from ..taxonomy import load_taxonomy
 from . import cli
 from .output import console
 from .run import hub_option, resolve_hub
@@ -24,18 +25,22 @@ def build_and_report(
     ``full`` ignores the build state and renders every file; unchanged bytes are still
     not rewritten, so their mtime stays.
     """
-    with open_hub(settings.hub_dir, settings) as hub:
-        clusters = hub.store.get_clusters()
-        pins = hub.store.get_pins()
-        report, problems = build_hub(
-            settings,
-            hub.taxonomy,
-            datetime.now(UTC),
-            clusters=clusters,
-            pins=pins,
-            out_dir=out_dir,
-            full=full,
-        )
+    store = open_store(settings)  # the store alone: a build needs no topic model
+    try:
+        clusters = store.get_clusters()
+        pins = store.get_pins()
+    finally:
+        store.close()
+    taxonomy = load_taxonomy(settings.hub_dir, settings.site.topic)
+    report, problems = build_hub(
+        settings,
+        taxonomy,
+        datetime.now(UTC),
+        clusters=clusters,
+        pins=pins,
+        out_dir=out_dir,
+        full=full,
+    )
     for problem in problems:
         console.print(f"[yellow]skipped record:[/] {problem}")
     where = out_dir or settings.path(settings.publish.out_dir)
