@@ -79,3 +79,16 @@ def pg_dsn(pg_server: PgServer) -> Iterator[str]:
     name, dsn = pg_server.create_database()
     yield dsn
     pg_server.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def index_dsn(request: pytest.FixtureRequest) -> str | None:
+    """Run a test on both index backends: None for SQLite, else a fresh database's dsn."""
+    if request.param == "sqlite":
+        return None
+    return str(request.getfixturevalue("pg_dsn"))
+
+
+# For serve tests whose requests end before any index access (routing, parameter checks):
+# they run on SQLite only, keeping the PostgreSQL runs to what can differ.
+before_the_index = pytest.mark.parametrize("index_dsn", [None], ids=["sqlite"])

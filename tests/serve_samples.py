@@ -1,5 +1,6 @@
-"""Generated hubs for the serve tests and benchmark: invented records in a real SQLiteStore,
-plus helpers to call the app in-process and to run it under a real uvicorn on 127.0.0.1."""
+"""Generated hubs for the serve tests and benchmark: invented records in a real store
+(SQLite, or PostgreSQL given a dsn), plus helpers to call the app in-process and to run
+it under a real uvicorn on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -19,12 +20,14 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 
+from everyday.app import open_store
 from everyday.hub import init_hub
 from everyday.models import Article, Image, Provider, Record, Related
 from everyday.records.frontmatter import format_record
 from everyday.records.slug import record_filename
 from everyday.serve import ServeSettings, create_app
 from everyday.settings import Settings, load_settings
+from everyday.store.base import Store
 from everyday.store.sqlite import SQLiteStore
 
 T = TypeVar("T")
@@ -130,7 +133,7 @@ def make_article(n: int, **changes: Any) -> Article:
     )
 
 
-def fill(store: SQLiteStore, count: int, start: int = 1) -> list[Article]:
+def fill(store: Store, count: int, start: int = 1) -> list[Article]:
     """Add articles ``start .. start+count-1`` in one transaction."""
     articles = [make_article(n) for n in range(start, start + count)]
     with store.transaction():
@@ -139,13 +142,51 @@ def fill(store: SQLiteStore, count: int, start: int = 1) -> list[Article]:
     return articles
 
 
-def make_hub(root: Path, count: int, **site: Any) -> Settings:
-    """A hub with the default AI taxonomy and ``count`` generated articles in its index."""
+def make_hub(root: Path, count: int, dsn: str | None = None, **site: Any) -> Settings:
+    """A hub with the default AI taxonomy and ``count`` generated articles in its index:
+    SQLite, or with ``dsn`` the PostgreSQL database it names (in everyday.toml)."""
     hub = init_hub(root / "hub", title="Serve Test Hub", sources=[])
+    if dsn is not None:
+        use_postgresql(hub, dsn)
     settings = load_settings(hub, env={})
-    with SQLiteStore(settings.path(settings.storage.database)) as store:
+    with stored(settings) as store:
         fill(store, count)
     return settings
+
+
+def use_postgresql(hub_dir: Path, dsn: str) -> None:
+    """Point the hub's everyday.toml at a PostgreSQL index (the dsn in the file: tests)."""
+    config = hub_dir / "everyday.toml"
+    text = config.read_text(encoding="utf-8")
+    assert '# backend = "sqlite"' in text and '# dsn = ""' in text
+    text = text.replace('# backend = "sqlite"', 'backend = "postgresql"')
+    config.write_text(text.replace('# dsn = ""', f'dsn = "{dsn}"'), encoding="utf-8")
+
+
+@contextmanager
+def stored(settings: Settings) -> Iterator[Store]:
+    """The hub's store, whichever backend, closed afterwards."""
+    store = open_store(settings)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def set_cluster(settings: Settings, url: str, cluster_id: int) -> None:
+    """File an article under a story, as the enrich stage does, on either backend."""
+    with stored(settings) as store:
+        if isinstance(store, SQLiteStore):
+            from everyday.store.search import set_cluster as update
+        else:
+            from everyday.store.postgres_search import set_cluster as update
+        assert update(store.connection, url, cluster_id)  # type: ignore[attr-defined]
+
+
+def seen(app: Starlette) -> None:
+    """Wait until the app has noticed every commit so far (PostgreSQL: the notifications;
+    SQLite: at once), so a write from another connection shows in the next answer."""
+    app.state.serve.index.sync()
 
 
 def run(app: Starlette, go: Callable[[httpx.AsyncClient], Awaitable[T]]) -> T:

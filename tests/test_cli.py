@@ -189,3 +189,18 @@ def test_every_command_is_found_where_the_lazy_table_says() -> None:
         assert command.callback is not None, name
         assert command.callback.__module__ == f"everyday.cli.{COMMANDS[name]}", name
     assert CliRunner().invoke(cli, ["--help"]).output.count("\n  ") >= len(COMMANDS)
+
+
+def test_light_commands_start_without_the_pipeline() -> None:
+    """`everyday build` (and `--help` of a command) must not pay for scikit-learn and the
+    extractor, which the collect and enrich commands need: 1.4 s before anything ran."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, everyday.cli.build, everyday.cli.records;"
+        "print(sorted(m for m in ('sklearn', 'scipy', 'trafilatura', 'everyday.pipeline')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

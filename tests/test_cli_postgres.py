@@ -19,6 +19,7 @@ from everyday.records.files import iter_record_files, read_record
 from everyday.serve.app import create_app
 from everyday.settings import DATABASE_URL_ENV, load_settings, with_overrides
 from pg_server import PASSWORD, free_port
+from serve_samples import get
 from test_cli import invoke, wire_env
 
 pytest.importorskip("psycopg")
@@ -110,17 +111,47 @@ def test_unreachable_server_is_a_storage_error_exit_code(hub_dir: Path) -> None:
     assert PASSWORD not in result.output
 
 
-def test_serve_and_keys_refuse_a_postgresql_hub_at_start(hub_dir: Path) -> None:
+def test_serve_and_keys_stop_at_start_on_a_bad_dsn_or_server(hub_dir: Path) -> None:
+    """What cannot work is said at once, as for other commands: config 3, server 4."""
     use_postgresql(hub_dir)
-    env = {DATABASE_URL_ENV: "postgresql://127.0.0.1:1/never-reached"}
+    unreachable = f"postgresql://everyday:{PASSWORD}@127.0.0.1:{free_port()}/news"
+    malformed = f"postgresql://u:{PASSWORD} x@h/db"
     for command in (["serve"], ["keys", "list"], ["keys", "create", "--name", "bot"]):
-        result = invoke(*command, "--hub", str(hub_dir), env=env)
+        result = invoke(*command, "--hub", str(hub_dir), env={DATABASE_URL_ENV: malformed})
         assert result.exit_code == 3, (command, result.output)
-        assert "need [storage] backend = 'sqlite'" in said(result)
-        assert "everyday build" in said(result)
-    with pytest.raises(ConfigError, match="backend = 'sqlite'"):
-        create_app(load_settings(hub_dir, env=env))
+        assert "not a PostgreSQL connection" in said(result)
+        result = invoke(*command, "--hub", str(hub_dir), env={DATABASE_URL_ENV: unreachable})
+        assert result.exit_code == 4, (command, result.output)
+        assert "cannot connect" in said(result) and "password=***" in said(result)
+        assert PASSWORD not in result.output
+    with pytest.raises(ConfigError, match="not a PostgreSQL connection"):
+        create_app(load_settings(hub_dir, env={DATABASE_URL_ENV: malformed}))
     assert not (hub_dir / ".everyday" / "everyday.db").exists()
+
+
+def test_keys_made_by_the_cli_open_the_admin_api_of_a_postgresql_hub(
+    hub_dir: Path, pg_dsn: str
+) -> None:
+    use_postgresql(hub_dir)
+    env = {DATABASE_URL_ENV: pg_dsn}
+    made = invoke("keys", "create", "--hub", str(hub_dir), "--name", "ops", env=env)
+    assert made.exit_code == 0, made.output
+    token = made.output.strip().splitlines()[-1]
+    key_id = token.split("_")[1]
+    listed = invoke("keys", "list", "--hub", str(hub_dir), env=env)
+    assert key_id in listed.output and "admin" in listed.output
+
+    app = create_app(load_settings(hub_dir, env=env))
+    try:
+        headers = {"Authorization": f"Bearer {token}"}
+        assert get(app, "/api/admin/sources", headers=headers).status_code == 200
+        assert invoke("keys", "revoke", "--hub", str(hub_dir), key_id, env=env).exit_code == 0
+        assert get(app, "/api/admin/sources", headers=headers).status_code == 401
+    finally:
+        app.state.serve.close()
+    again = invoke("keys", "revoke", "--hub", str(hub_dir), key_id, env=env)
+    assert again.exit_code != 0 and f"no live key {key_id}" in said(again)
+    assert not (hub_dir / ".everyday" / "everyday.db").exists()  # no SQLite index made
 
 
 # -- end to end ------------------------------------------------------------------------

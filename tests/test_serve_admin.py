@@ -12,33 +12,34 @@ import pytest
 from click.testing import CliRunner
 from starlette.applications import Starlette
 
+from conftest import loopback_settings
 from everyday.cli import cli
 from everyday.cli import serve as _serve_commands  # noqa: F401  (registers the commands)
+from everyday.demo.newswire import Newswire
 from everyday.records.files import read_record
 from everyday.serve import ServeSettings, create_app
+from everyday.serve.index import open_keys
 from everyday.serve.keys import check_token, create_key, list_keys, revoke_key
 from everyday.serve.limits import Limiter, Rate
 from everyday.settings import Settings, load_settings
 from everyday.store.database import Database
-from everyday.store.sqlite import SQLiteStore
-from serve_samples import make_article, make_hub, run
+from serve_samples import make_article, make_hub, run, stored, use_postgresql
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
 
 def new_key(settings: Settings, scope: str = "admin", name: str = "tester") -> str:
-    db = Database(settings.path(settings.storage.database))
+    table = open_keys(settings)
     try:
-        with db.transaction():
-            token, _ = create_key(db.conn, name, scope, NOW)
+        token, _ = table.create_key(name, scope, NOW)
     finally:
-        db.close()
+        table.close()
     return token
 
 
 @pytest.fixture
-def hub(tmp_path: Path) -> Settings:
-    return make_hub(tmp_path, 30)
+def hub(tmp_path: Path, index_dsn: str | None) -> Settings:
+    return make_hub(tmp_path, 30, dsn=index_dsn)
 
 
 @pytest.fixture
@@ -162,6 +163,20 @@ def test_bad_admin_bodies_are_rejected_before_any_work(
     assert load_settings(hub.hub_dir, env={}).sources == ()
 
 
+@pytest.mark.parametrize("url", ["https://x.example/\u0000", "https://x.example/\u0007a"])
+def test_admin_urls_with_control_characters_are_400(
+    app: Starlette, hub: Settings, url: str
+) -> None:
+    """NUL fits no index column (PostgreSQL text refuses it): refused before any work."""
+    headers = auth(new_key(hub))
+    answer = run(app, lambda c: c.post("/api/admin/sources", json={"url": url}, headers=headers))
+    assert answer.status_code == 400 and "http(s)" in answer.json()["error"]["message"]
+    log = run(app, lambda c: c.get("/api/admin/log", headers=headers)).json()["value"]
+    logged = url.replace("\u0000", "\ufffd").replace("\u0007", "\ufffd")
+    assert [(r["action"], r["status"], r["target"]) for r in log] == [("source.add", 400, logged)]
+    assert load_settings(hub.hub_dir, env={}).sources == ()
+
+
 def test_oversized_streamed_body_without_length_is_413(app: Starlette, hub: Settings) -> None:
     headers = auth(new_key(hub))
 
@@ -230,10 +245,10 @@ def test_enrich_rebuilds_the_record_from_stored_data(app: Starlette, hub: Settin
         app, lambda c: c.post("/api/admin/articles/enrich", json={"url": url}, headers=headers)
     )
     assert answer.status_code == 200 and answer.json()["url"] == url
-    with SQLiteStore(hub.path(hub.storage.database)) as store:
-        stored = store.get_article(url)
-    assert stored is not None and stored.record.quality == make_article(3).record.quality
-    assert list(stored.record.topics) == answer.json()["topics"]
+    with stored(hub) as store:
+        found = store.get_article(url)
+    assert found is not None and found.record.quality == make_article(3).record.quality
+    assert list(found.record.topics) == answer.json()["topics"]
 
 
 def test_every_admin_action_is_logged_with_who_and_when(app: Starlette, hub: Settings) -> None:
@@ -311,9 +326,12 @@ def test_limiter_memory_stays_bounded() -> None:
 
 
 def test_pass_runs_in_the_background_and_its_articles_appear(
-    hub_dir: Path, settings: Settings
+    hub_dir: Path, index_dsn: str | None, newswire: Newswire
 ) -> None:
     """A real pass against the sample newswire (conftest), triggered over the API."""
+    if index_dsn is not None:
+        use_postgresql(hub_dir, index_dsn)
+    settings = loopback_settings(hub_dir, newswire)
     app = create_app(settings, ServeSettings(admin_rate=0))
     headers = auth(new_key(settings))
     try:

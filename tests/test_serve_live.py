@@ -13,15 +13,15 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from conftest import before_the_index
 from everyday.serve import ServeSettings
 from everyday.settings import Settings
-from everyday.store.sqlite import SQLiteStore
-from serve_samples import live_server, make_article, make_hub
+from serve_samples import live_server, make_article, make_hub, seen, stored
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    settings = make_hub(tmp_path, 120)
+def settings(tmp_path: Path, index_dsn: str | None) -> Settings:
+    settings = make_hub(tmp_path, 120, dsn=index_dsn)
     site = settings.hub_dir / "_site"
     site.mkdir()
     (site / "index.html").write_text("<h1>home</h1>", encoding="utf-8")
@@ -43,6 +43,7 @@ def raw_get(base: str, target: bytes) -> bytes:
     return b"".join(chunks)
 
 
+@before_the_index
 @pytest.mark.parametrize(
     "target",
     [
@@ -84,7 +85,7 @@ def test_readers_never_see_half_a_batch_and_see_it_all_after_commit(settings: Se
     stop = threading.Event()
 
     def writer() -> None:
-        with SQLiteStore(settings.path(settings.storage.database)) as store:
+        with stored(settings) as store:
             for b in range(batches):
                 with store.transaction():
                     for i in range(size):
@@ -112,11 +113,12 @@ def test_readers_never_see_half_a_batch_and_see_it_all_after_commit(settings: Se
                 await asyncio.sleep(0)
         return seen
 
-    with live_server(settings, ServeSettings(search_rate=0)) as (base, _app):
+    with live_server(settings, ServeSettings(search_rate=0)) as (base, app):
         thread = threading.Thread(target=writer)
         thread.start()
         counts = asyncio.run(readers(base))
         thread.join()
+        seen(app)
         final = httpx.get(base + "/api/news/index.json?q=batch&pageSize=100").json()["value"]
     published = sum(1 for b in range(batches) for i in range(size) if (1000 + b * size + i) % 7)
     assert counts, "the readers never ran"

@@ -87,7 +87,16 @@ def test_a_new_database_is_migrated_once_and_data_survives_reopen(empty_dsn):
                 "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
             )
         }
-    assert tables == {"sources", "articles", "article_urls", "failures", "runs", "everyday_schema"}
+    assert tables == {
+        "sources",
+        "articles",
+        "article_urls",
+        "failures",
+        "runs",
+        "api_keys",
+        "admin_log",
+        "everyday_schema",
+    }
 
 
 def test_failed_migration_changes_nothing(empty_dsn):

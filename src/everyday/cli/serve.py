@@ -9,10 +9,11 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from ..serve.keys import SCOPES, create_key, list_keys, revoke_key
-from ..serve.state import load_serve_settings, require_sqlite
+from ..app import open_store
+from ..serve.index import KeyTable, open_keys
+from ..serve.keys import SCOPES
+from ..serve.state import load_serve_settings
 from ..settings import load_settings
-from ..store.database import Database
 from . import cli
 from .output import console
 from .run import hub_option, resolve_hub
@@ -51,7 +52,9 @@ def serve(
     env = {f"EVERYDAY_SERVE_{k.upper()}": str(v) for k, v in flags.items() if v is not None}
     os.environ.update(env)  # worker processes rebuild the app from the environment
     os.environ["EVERYDAY_HUB"] = str(hub_dir)
-    settings = load_serve_settings(load_settings(hub_dir))  # fails early on a bad hub
+    hub = load_settings(hub_dir)
+    settings = load_serve_settings(hub)
+    open_store(hub).close()  # fails early on a bad hub: no driver, bad dsn, no server
     console.print(f"serving {hub_dir} on http://{settings.host}:{settings.port}/ (Ctrl-C stops)")
     uvicorn.run(
         "everyday.serve.app:app_from_environment",
@@ -77,10 +80,9 @@ def keys() -> None:
     """
 
 
-def _database(hub_dir: Path | None) -> Database:
-    settings = load_settings(resolve_hub(hub_dir))
-    require_sqlite(settings)  # keys live in the SQLite index beside the search tables
-    return Database(settings.path(settings.storage.database))
+def _keys(hub_dir: Path | None) -> KeyTable:
+    """The keys table of the hub's index, whichever backend holds it."""
+    return open_keys(load_settings(resolve_hub(hub_dir)))
 
 
 @keys.command("create")
@@ -94,14 +96,13 @@ def create(hub_dir: Path | None, name: str, scope: str) -> None:
     Example:
         everyday keys create --name deploy-bot --scope admin
     """
-    db = _database(hub_dir)
+    keys_table = _keys(hub_dir)
     try:
-        with db.transaction():
-            token, key = create_key(db.conn, name, scope, datetime.now(UTC))
+        token, key = keys_table.create_key(name, scope, datetime.now(UTC))
     except ValueError as e:
         raise click.BadParameter(str(e)) from e
     finally:
-        db.close()
+        keys_table.close()
     console.print(f"key {key.id} ({key.scope}) for {key.name}; keep it now, it is not shown again:")
     click.echo(token)
 
@@ -115,11 +116,11 @@ def list_(hub_dir: Path | None) -> None:
     Example:
         everyday keys list
     """
-    db = _database(hub_dir)
+    keys_table = _keys(hub_dir)
     try:
-        rows = list_keys(db.conn)
+        rows = keys_table.list_keys()
     finally:
-        db.close()
+        keys_table.close()
     table = Table("id", "name", "scope", "created", "revoked")
     for k in rows:
         revoked = k.revoked.strftime("%Y-%m-%d %H:%M") if k.revoked else ""
@@ -137,12 +138,11 @@ def revoke(hub_dir: Path | None, key_id: str) -> None:
     Example:
         everyday keys revoke 1a2b3c4d
     """
-    db = _database(hub_dir)
+    keys_table = _keys(hub_dir)
     try:
-        with db.transaction():
-            done = revoke_key(db.conn, key_id, datetime.now(UTC))
+        done = keys_table.revoke_key(key_id, datetime.now(UTC))
     finally:
-        db.close()
+        keys_table.close()
     if not done:
         raise click.ClickException(f"no live key {key_id}")
     console.print(f"revoked: {key_id}")

@@ -16,7 +16,6 @@ import asyncio
 import hashlib
 import json
 import logging
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -38,9 +37,9 @@ from ..records.files import write_record
 from ..records.frontmatter import format_record
 from ..settings import load_settings
 from ..store import codec
-from ..store import search as store_search
-from ..store.sqlite import SQLiteStore
+from ..store.base import Store
 from .auth import client_address, require_key
+from .index import AdminEntry
 from .keys import ApiKey
 from .responses import ApiError, BodyTooLarge, read_capped
 from .state import ServeState
@@ -81,9 +80,18 @@ def _text(data: dict[str, Any], name: str, max_length: int = 2048) -> str:
 
 def _url(data: dict[str, Any]) -> str:
     url = _text(data, "url")
-    if not url.startswith(("http://", "https://")) or any(c.isspace() for c in url):
+    # No spaces or control characters (NUL, which no index column can hold, included).
+    if not url.startswith(("http://", "https://")) or any(
+        c.isspace() or not c.isprintable() for c in url
+    ):
         raise ApiError(400, "url must be an http(s) URL")
     return url
+
+
+def _printable(text: str) -> str:
+    """A refused value as the log keeps it: control characters (NUL, which a PostgreSQL
+    text column cannot hold, included) shown as U+FFFD."""
+    return "".join(c if c.isprintable() else "\ufffd" for c in text)
 
 
 def _flag(data: dict[str, Any], name: str, default: bool) -> bool:
@@ -118,7 +126,7 @@ def _limit(state: ServeState, kind: str, who: str, now: float) -> None:
 
 
 def log_action(
-    conn: sqlite3.Connection,
+    state: ServeState,
     key: ApiKey | None,
     client: str,
     action: str,
@@ -126,26 +134,17 @@ def log_action(
     status: int,
     detail: dict[str, Any],
 ) -> None:
-    """One row of ``admin_log``: who, from where, when, what, on what, how it went."""
-    conn.execute(
-        "INSERT INTO admin_log (at_utc, key_id, client, action, target, status, detail) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (
-            codec.utc_key(datetime.now(UTC)),
-            None if key is None else key.id,
-            client,
-            action,
-            target,
-            status,
-            codec.dumps(detail),
-        ),
-    )
+    """One row of ``admin_log``, in the store's open transaction: who, from where, when,
+    what, on what, how it went."""
+    key_id = None if key is None else key.id
+    at = datetime.now(UTC)
+    state.index.log_action(AdminEntry(at, key_id, client, action, target, status, detail))
 
 
 async def act(
     request: Request,
     action: str,
-    work: Callable[[SQLiteStore, dict[str, Any]], tuple[int, str | None, dict[str, Any]]],
+    work: Callable[[Store, dict[str, Any]], tuple[int, str | None, dict[str, Any]]],
 ) -> Response:
     """Authenticate, read the body, run ``work`` with the hub's store, log it, answer."""
     state: ServeState = request.app.state.serve
@@ -153,16 +152,16 @@ async def act(
     data = await read_json(request, state) if request.method != "GET" else {}
     client = client_address(request)
 
-    def run(store: SQLiteStore) -> tuple[int, str | None, dict[str, Any]]:
+    def run(store: Store) -> tuple[int, str | None, dict[str, Any]]:
         try:
             with store.transaction():
                 status, target, result = work(store, data)
-                log_action(_conn(store), key, client, action, target, status, result)
+                log_action(state, key, client, action, target, status, result)
         except ApiError as e:  # refused actions are logged too, in their own transaction
-            target = data.get("url") if isinstance(data.get("url"), str) else None
+            target = _printable(data["url"]) if isinstance(data.get("url"), str) else None
             with store.transaction():
                 detail = {"error": e.detail}
-                log_action(_conn(store), key, client, action, target, e.status_code, detail)
+                log_action(state, key, client, action, target, e.status_code, detail)
             raise
         return status, target, result
 
@@ -178,11 +177,6 @@ async def act(
     return JSONResponse(result, status_code=status, headers={"Cache-Control": "no-store"})
 
 
-def _conn(store: SQLiteStore) -> sqlite3.Connection:
-    """The store's connection, so the log row and the pin commit with the action."""
-    return store.connection
-
-
 # -- sources ---------------------------------------------------------------------------
 
 
@@ -190,7 +184,7 @@ async def add_source(request: Request) -> Response:
     """``POST /api/admin/sources`` ``{"url", "kind": "feed"}``: start polling a source."""
     state: ServeState = request.app.state.serve
 
-    def work(store: SQLiteStore, data: dict[str, Any]) -> tuple[int, str, dict[str, Any]]:
+    def work(store: Store, data: dict[str, Any]) -> tuple[int, str, dict[str, Any]]:
         url, kind = _url(data), data.get("kind", "feed")
         if kind not in KINDS:
             raise ApiError(400, f"kind must be one of {', '.join(KINDS)}")
@@ -207,7 +201,7 @@ async def remove_source(request: Request) -> Response:
     """``POST /api/admin/sources/remove`` ``{"url"}``: stop polling (records stay)."""
     state: ServeState = request.app.state.serve
 
-    def work(store: SQLiteStore, data: dict[str, Any]) -> tuple[int, str, dict[str, Any]]:
+    def work(store: Store, data: dict[str, Any]) -> tuple[int, str, dict[str, Any]]:
         url = _url(data)
         removed = store.delete_source(url)
         removed = _config_sources(state, remove=url) or removed
@@ -221,7 +215,7 @@ async def remove_source(request: Request) -> Response:
 async def pause_source(request: Request) -> Response:
     """``POST /api/admin/sources/pause`` ``{"url", "paused": true}``: skip it in passes."""
 
-    def work(store: SQLiteStore, data: dict[str, Any]) -> tuple[int, str, dict[str, Any]]:
+    def work(store: Store, data: dict[str, Any]) -> tuple[int, str, dict[str, Any]]:
         url, paused = _url(data), _flag(data, "paused", True)
         source = store.get_source(url)
         if source is None:
@@ -235,7 +229,7 @@ async def pause_source(request: Request) -> Response:
 async def list_sources(request: Request) -> Response:
     """``GET /api/admin/sources``: every source with its fetch state."""
 
-    def work(store: SQLiteStore, data: dict[str, Any]) -> tuple[int, None, dict[str, Any]]:
+    def work(store: Store, data: dict[str, Any]) -> tuple[int, None, dict[str, Any]]:
         rows = [
             {
                 "url": s.url,
@@ -290,6 +284,7 @@ async def _run_pass_task(state: ServeState, all_sources: bool) -> None:
         log.warning("admin pass failed error=%s", e)
         status["error"] = str(e)
     finally:
+        state.index.changed()  # its commits show at once, before "running" turns false
         status["running"] = False
         status["finished"] = codec.encode_datetime(datetime.now(UTC))
 
@@ -298,7 +293,7 @@ async def start_pass(request: Request) -> Response:
     """``POST /api/admin/pass`` ``{"all": false}``: run a pass in the background (202)."""
     state: ServeState = request.app.state.serve
 
-    def work(store: SQLiteStore, data: dict[str, Any]) -> tuple[int, None, dict[str, Any]]:
+    def work(store: Store, data: dict[str, Any]) -> tuple[int, None, dict[str, Any]]:
         all_sources = _flag(data, "all", False)
         if state.passes.get("running"):
             raise ApiError(409, "a pass is already running; see GET /api/admin/pass")
@@ -327,9 +322,7 @@ async def pass_status(request: Request) -> Response:
 # -- articles --------------------------------------------------------------------------
 
 
-def rewrite_article(
-    state: ServeState, store: SQLiteStore, article: Article, record: Any
-) -> Article:
+def rewrite_article(state: ServeState, store: Store, article: Article, record: Any) -> Article:
     """Write the changed record file, then index it (with its new fingerprint)."""
     content = format_record(record)
     fingerprint = hashlib.sha256(content.encode("utf-8")).hexdigest()
@@ -340,7 +333,7 @@ def rewrite_article(
     return changed
 
 
-def _article(store: SQLiteStore, data: dict[str, Any]) -> Article:
+def _article(store: Store, data: dict[str, Any]) -> Article:
     url = _url(data)
     article = store.get_article(url)
     if article is None:
@@ -352,7 +345,7 @@ def _set_published(value: bool) -> Callable[..., Any]:
     async def endpoint(request: Request) -> Response:
         state: ServeState = request.app.state.serve
 
-        def work(store: SQLiteStore, data: dict[str, Any]) -> tuple[int, str, dict[str, Any]]:
+        def work(store: Store, data: dict[str, Any]) -> tuple[int, str, dict[str, Any]]:
             article = _article(store, data)
             rewrite_article(state, store, article, replace(article.record, is_published=value))
             url = article.record.web_url
@@ -365,11 +358,13 @@ def _set_published(value: bool) -> Callable[..., Any]:
 
 async def pin_article(request: Request) -> Response:
     """``POST /api/admin/articles/pin`` ``{"url", "pinned": true}``: lead the date lists."""
+    state: ServeState = request.app.state.serve
 
-    def work(store: SQLiteStore, data: dict[str, Any]) -> tuple[int, str, dict[str, Any]]:
+    def work(store: Store, data: dict[str, Any]) -> tuple[int, str, dict[str, Any]]:
         article, pinned = _article(store, data), _flag(data, "pinned", True)
         url = article.record.web_url
-        store_search.set_pinned(_conn(store), url, datetime.now(UTC) if pinned else None)
+        # On the store's connection, so the pin commits with the action's log row.
+        state.index.set_pinned(url, datetime.now(UTC) if pinned else None)
         return 200, url, {"url": url, "pinned": pinned}
 
     return await act(request, "article.pin", work)
@@ -384,7 +379,7 @@ async def enrich_article(request: Request) -> Response:
     """
     state: ServeState = request.app.state.serve
 
-    def work(store: SQLiteStore, data: dict[str, Any]) -> tuple[int, str, dict[str, Any]]:
+    def work(store: Store, data: dict[str, Any]) -> tuple[int, str, dict[str, Any]]:
         article = _article(store, data)
         old = article.record
         draft = Draft(
@@ -418,13 +413,8 @@ async def admin_log(request: Request) -> Response:
     state: ServeState = request.app.state.serve
     await admin_key(request, state)
 
-    def read(conn: sqlite3.Connection) -> list[dict[str, Any]]:
-        rows = conn.execute("SELECT * FROM admin_log ORDER BY id DESC LIMIT 200").fetchall()
-        return [{**dict(row), "detail": json.loads(row["detail"])} for row in rows]
-
-    return JSONResponse(
-        {"value": await state.readers.run(read)}, headers={"Cache-Control": "no-store"}
-    )
+    rows = await state.read(lambda reader: reader.admin_log(200))
+    return JSONResponse({"value": rows}, headers={"Cache-Control": "no-store"})
 
 
 def routes() -> list[Route]:

@@ -169,10 +169,7 @@ async def healthz(request: Request) -> Response:
     """Alive, and the index answers."""
     state: ServeState = request.app.state.serve
 
-    def count(conn: object) -> int:
-        return int(conn.execute("SELECT count(*) FROM articles").fetchone()[0])  # type: ignore[attr-defined]
-
-    articles = await state.readers.run(count)
+    articles = await state.read(lambda reader: reader.count_all())
     body = json.dumps({"status": "ok", "articles": articles})
     return Response(body, media_type=JSON, headers={"Cache-Control": "no-store"})
 
@@ -210,8 +207,9 @@ def create_app(
     lifespan shutdown or by ``app.state.serve.close()``.
 
     Raises:
-        StoreError: the index cannot be opened or migrated.
-        ConfigError: the taxonomy is invalid.
+        StoreError: the index cannot be opened or migrated (a server unreachable, say).
+        ConfigError: the taxonomy is invalid, or the index backend cannot be used (an
+            unknown one, PostgreSQL without psycopg or with a malformed dsn).
     """
     serve = serve or ServeSettings()
     taxonomy = taxonomy or load_taxonomy(settings.hub_dir, settings.site.topic)

@@ -7,11 +7,10 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 
 from starlette.requests import Request
 
-from .keys import ApiKey, check_token, token_from_headers
+from .keys import ApiKey, token_from_headers
 from .responses import ApiError
 from .state import ServeState
 
@@ -30,11 +29,7 @@ async def request_key(request: Request, state: ServeState) -> ApiKey | None:
     )
     key = None
     if token is not None:
-
-        def check(conn: sqlite3.Connection) -> ApiKey | None:
-            return check_token(conn, token)
-
-        key = await state.readers.run(check)
+        key = await state.read(lambda reader: reader.check_token(token))
         if key is None:
             log.info("rejected api key client=%s", client_address(request))
     request.scope["everyday.key"] = key

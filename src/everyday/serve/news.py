@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -34,11 +33,11 @@ from ..models import Article
 from ..publish.api import newsletters_index, providers_index, read_newsletters, topics_index
 from ..publish.entries import Entry, absolute, item_api_path, news_topics
 from ..publish.jsonapi import VALUE_INDENT, dumps, full_item_text, news_item, page_text
-from ..store import search as store_search
 from ..store.search import ArticleQuery
 from .auth import client_id, require_key
+from .index import IndexReader
 from .responses import ApiError, body_response
-from .search import QueryError, parse_query
+from .search import QueryError
 from .state import Body, ServeState
 
 log = logging.getLogger(__name__)
@@ -105,7 +104,7 @@ def parse_params(request: Request, state: ServeState, page: int, topic: str | No
     serve = state.serve
     text = params.get("q") or None
     try:
-        match = parse_query(text) if text is not None else None
+        match = state.index.search_expression(text) if text is not None else None
     except QueryError as e:
         raise ApiError(400, f"q: {e}") from e
     sort = params.get("sort") or ("relevance" if match else "date")
@@ -134,19 +133,19 @@ def parse_params(request: Request, state: ServeState, page: int, topic: str | No
     return ListParams(query, page, size, text)
 
 
-def list_page(conn: sqlite3.Connection, params: ListParams) -> tuple[list[Article], bool]:
+def list_page(reader: IndexReader, params: ListParams) -> tuple[list[Article], bool]:
     """The articles of one page and whether another follows; pins first in date order."""
     query, size = params.query, params.size
     offset = (params.page - 1) * size
-    with store_search.snapshot(conn):
+    with reader.snapshot():
         pins: list[Article] = []
         if query.sort == "date" and query.match is None:
-            pins = store_search.find_articles(conn, replace(query, pinned=True, limit=MAX_PINS))
+            pins = reader.find_articles(replace(query, pinned=True, limit=MAX_PINS))
             query = replace(query, pinned=False)
         head = pins[offset : offset + size]
         need = size - len(head)
-        rest = store_search.find_articles(
-            conn, replace(query, offset=max(0, offset - len(pins)), limit=need + 1)
+        rest = reader.find_articles(
+            replace(query, offset=max(0, offset - len(pins)), limit=need + 1)
         )
     return head + rest[:need], len(rest) > need or len(pins) > offset + size
 
@@ -172,7 +171,7 @@ async def cached(
     body = state.cache.get(version, key)
     if body is None:
         try:
-            body = await state.readers.run(build)  # type: ignore[arg-type]
+            body = await state.read(build)  # type: ignore[arg-type]
         except StoreError as e:
             if "fts5" in str(e).lower() or "syntax" in str(e).lower():
                 raise ApiError(400, "q: the search index cannot read this query") from e
@@ -206,8 +205,8 @@ async def news_list(request: Request) -> Response:
     if params.text is not None:
         await take_search_token(request, state)
 
-    def build(conn: sqlite3.Connection) -> Body | None:
-        articles, has_next = list_page(conn, params)
+    def build(reader: IndexReader) -> Body | None:
+        articles, has_next = list_page(reader, params)
         if not articles and params.page > 1:
             return None
         return encode_page(state, params.page, articles, has_next)
@@ -254,13 +253,13 @@ async def news_item_view(request: Request) -> Response:
     path = f"{news_dir}/{year}-{month}-{day}-{slug}.md"
     site = state.settings.site
 
-    def build(conn: sqlite3.Connection) -> Body | None:
-        with store_search.snapshot(conn):
-            found = store_search.articles_by_path(conn, [path], None)
+    def build(reader: IndexReader) -> Body | None:
+        with reader.snapshot():
+            found = reader.articles_by_path([path], None)
             if not found:  # a record file named outside the pattern: by date and title
                 start = datetime(when.year, when.month, when.day, tzinfo=UTC)
                 span = (start - timedelta(days=1), start + timedelta(days=2))
-                found = store_search.articles_by_path(conn, [], span)
+                found = reader.articles_by_path([], span)
         for article in found:
             entry = Entry(article.path, article.record)
             if item_api_path(entry) == wanted:
@@ -296,16 +295,16 @@ async def index_list(request: Request) -> Response:
     size = _int(request, "pageSize", 1, state.serve.page_size_max) or state.settings.site.page_size
     site, taxonomy = state.settings.site, state.taxonomy
 
-    def build(conn: sqlite3.Connection) -> Body | None:
+    def build(reader: IndexReader) -> Body | None:
         if name == "topics":
-            with store_search.snapshot(conn):
-                counts = store_search.topic_counts(conn)
+            with reader.snapshot():
+                counts = reader.topic_counts()
             rows = topics_index([], taxonomy, site)
             for row in rows:
                 row["count"] = counts.get(str(row["name"]), 0)
         elif name == "providers":
-            with store_search.snapshot(conn):
-                newest = store_search.provider_newest(conn)
+            with reader.snapshot():
+                newest = reader.provider_newest()
             rows = providers_index([Entry(a.path, a.record) for a, _ in newest], taxonomy, site)
             counts = {a.record.provider.domain.lower(): n for a, n in newest}
             for row in rows:
@@ -338,10 +337,10 @@ async def story(request: Request) -> Response:
     cluster = int(raw)
     site = state.settings.site
 
-    def build(conn: sqlite3.Connection) -> Body | None:
+    def build(reader: IndexReader) -> Body | None:
         query = ArticleQuery(cluster_id=cluster, limit=state.serve.page_size_max)
-        with store_search.snapshot(conn):
-            articles = store_search.find_articles(conn, query)
+        with reader.snapshot():
+            articles = reader.find_articles(query)
         if not articles:
             return None
         items = [news_item(Entry(a.path, a.record), site) for a in articles]

@@ -1,10 +1,9 @@
-"""What every request handler of ``everyday serve`` shares: settings, connections, caches.
+"""What every request handler of ``everyday serve`` shares: settings, the index, caches.
 
-Reads run on a pool of read-only SQLite connections in worker threads, each response
-inside one read transaction (WAL snapshot), so a pass committing a batch is seen whole or
-not at all. Before each read the event loop asks a :class:`~everyday.store.search.CommitWatch`
-(``PRAGMA data_version``, short-cut by the WAL-index header) whether anything was
-committed: cached responses are keyed by its answer and never outlive their data.
+The index (:mod:`.index`: SQLite or PostgreSQL) runs reads in worker threads, each
+response inside one snapshot, so a pass committing a batch is seen whole or not at all.
+Before each read the event loop asks it for its version, a number that changes when
+articles change: cached responses are keyed by it and never outlive their data.
 """
 
 from __future__ import annotations
@@ -12,52 +11,30 @@ from __future__ import annotations
 import gzip
 import hashlib
 import logging
-import queue
-import sqlite3
-import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import fields
-from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio.to_thread
 
 from ..errors import ConfigError
 from ..settings import ServeSettings, Settings
-from ..store.search import CommitWatch, connect_reader
-from ..store.sqlite import SQLiteStore
+from ..store.base import Store
 from ..taxonomy import Taxonomy
+from .index import IndexReader, open_index
 from .limits import Limiter, Rate
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def require_sqlite(settings: Settings) -> None:
-    """The server reads the SQLite index itself: FTS5 search, commit watch, keys, admin log.
-
-    Raises:
-        ConfigError: the hub keeps its index on another backend (PostgreSQL).
-    """
-    backend = settings.storage.backend
-    if backend != "sqlite":
-        raise ConfigError(
-            f"everyday serve and keys need [storage] backend = 'sqlite', this hub uses "
-            f"{backend!r}: the live API's search (SQLite FTS5), API keys and admin log are "
-            "not available on it yet. Publish with `everyday build` and serve the site "
-            "folder with any web server (docs/storage.md)"
-        )
-
-
 def load_serve_settings(settings: Settings) -> ServeSettings:
     """The hub's ``[serve]`` settings (file, then ``EVERYDAY_SERVE_*``), checked.
 
     Raises:
-        ConfigError: a value out of range, or an index the server cannot read.
+        ConfigError: a value out of range.
     """
-    require_sqlite(settings)
     serve = settings.serve
     if serve.page_size_max < 1 or serve.max_page < 1 or serve.max_body_bytes < 1:
         raise ConfigError("[serve] page_size_max, max_page and max_body_bytes must be positive")
@@ -71,44 +48,6 @@ def serve_settings_markdown() -> str:
         f"| `{f.name}` | `{f.default!r}` | {f.metadata['help']} |" for f in fields(ServeSettings)
     ]
     return "\n".join(lines)
-
-
-class ReaderPool:
-    """Read-only connections handed to one worker thread at a time."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = str(path)
-        self._idle: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
-        self._all: list[sqlite3.Connection] = []
-        self._lock = threading.Lock()
-
-    @contextmanager
-    def connection(self) -> Iterator[sqlite3.Connection]:
-        try:
-            conn = self._idle.get_nowait()
-        except queue.Empty:
-            conn = connect_reader(self.path)
-            with self._lock:
-                self._all.append(conn)
-        try:
-            yield conn
-        finally:
-            self._idle.put(conn)
-
-    async def run(self, work: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``work(conn)`` in a worker thread with a pooled connection."""
-
-        def call() -> T:
-            with self.connection() as conn:
-                return work(conn)
-
-        return await anyio.to_thread.run_sync(call)
-
-    def close(self) -> None:
-        with self._lock:
-            for conn in self._all:
-                conn.close()
-            self._all.clear()
 
 
 class Body:
@@ -170,12 +109,8 @@ class ServeState:
         self.taxonomy = taxonomy
         self.serve = serve
         self.hub_dir = settings.hub_dir
-        require_sqlite(settings)
-        self.db_path = settings.path(settings.storage.database)
-        # Opening the store creates and migrates the file before any reader needs it.
-        self.store = SQLiteStore(self.db_path)
-        self.readers = ReaderPool(self.db_path)
-        self._watch = CommitWatch(str(self.db_path))
+        self.index = open_index(settings)
+        self.store = self.index.store
         self.cache = ResponseCache(serve.cache_entries)
         # Public answers by raw path and query string, for the fast path (app.FastPath).
         self.raw_cache = ResponseCache(serve.cache_entries)
@@ -191,16 +126,21 @@ class ServeState:
         self.passes: dict[str, Any] = {"running": False}
 
     def version(self) -> int:
-        """Changes whenever another connection (a pass, an admin write) commits."""
-        return self._watch.version()
+        """Changes whenever articles change (a pass, an admin write)."""
+        return self.index.version()
 
-    async def write(self, work: Callable[[SQLiteStore], T]) -> T:
+    async def read(self, work: Callable[[IndexReader], T]) -> T:
+        """Run ``work(reader)`` in a worker thread with a pooled connection."""
+        return await self.index.read(work)
+
+    async def write(self, work: Callable[[Store], T]) -> T:
         """Run ``work(store)`` in a worker thread, one admin write at a time."""
         async with self.write_lock:
-            return await anyio.to_thread.run_sync(work, self.store)
+            try:
+                return await anyio.to_thread.run_sync(work, self.store)
+            finally:  # a refused action still commits its log row
+                self.index.changed()
 
     def close(self) -> None:
-        """Close the store and every reader; idempotent."""
-        self.readers.close()
-        self._watch.close()
-        self.store.close()
+        """Close the index (store, readers, watch); idempotent."""
+        self.index.close()

@@ -24,6 +24,7 @@ from . import codec
 from .base import Failure, Run, Store
 from .postgres_database import Connection, PostgresDatabase, translated
 from .postgres_rows import (
+    ARTICLE_CASTS,
     ARTICLE_FIELDS,
     SOURCE_FIELDS,
     article_params,
@@ -38,7 +39,7 @@ _SOURCE_COLUMNS = ", ".join(SOURCE_FIELDS)
 _SOURCE_VALUES = ", ".join(f"%({name})s" for name in SOURCE_FIELDS)
 _SOURCE_SET = ", ".join(f"{name} = %({name})s" for name in SOURCE_FIELDS[1:])
 _ARTICLE_COLUMNS = ", ".join(ARTICLE_FIELDS)
-_ARTICLE_VALUES = ", ".join(["%s"] * (len(ARTICLE_FIELDS) - 1) + ["%s::json"])
+_ARTICLE_VALUES = ", ".join(f"%s{ARTICLE_CASTS.get(name, '')}" for name in ARTICLE_FIELDS)
 
 
 def _limit(limit: int | None) -> int | None:

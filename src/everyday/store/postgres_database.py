@@ -86,6 +86,37 @@ def translated(method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate
     return wrapper
 
 
+def connect(dsn: str) -> tuple[str, Connection]:
+    """An autocommit connection (rows as dicts) in a UTC session, and the server's name
+    for messages (:func:`describe`). No migration: for users of a migrated index.
+
+    Raises:
+        StoreError: the dsn is malformed, or the server cannot be reached or refuses
+            the login.
+    """
+    try:
+        params = parse_dsn(dsn)
+    except ValueError as e:
+        raise StoreError(f"[storage] dsn {e}") from None
+    name = describe(params)
+    params.setdefault("connect_timeout", str(CONNECT_TIMEOUT))
+    params.setdefault("application_name", "everyday")
+    try:
+        conn: Connection = psycopg.connect(
+            make_conninfo(**params), autocommit=True, row_factory=dict_row
+        )
+    except psycopg.Error as e:
+        raise StoreError(f"{name}: cannot connect: {one_line(e)}") from e
+    try:
+        # Timestamps are compared as instants; a UTC session keeps any naive value
+        # from being read in the server's local zone.
+        conn.execute("SET TIME ZONE 'UTC'")
+    except psycopg.Error as e:
+        conn.close()
+        raise StoreError(f"{name}: cannot set the session up: {one_line(e)}") from e
+    return name, conn
+
+
 class PostgresDatabase:
     """An open, migrated PostgreSQL connection (autocommit) with nestable transactions."""
 
@@ -96,24 +127,9 @@ class PostgresDatabase:
             StoreError: the dsn is malformed, the server cannot be reached or refuses
                 the login, a migration fails, or the schema is from a newer everyday.
         """
-        try:
-            params = parse_dsn(dsn)
-        except ValueError as e:
-            raise StoreError(f"[storage] dsn {e}") from None
-        self.name = describe(params)
+        self.name, self.conn = connect(dsn)
         self._depth = 0
-        params.setdefault("connect_timeout", str(CONNECT_TIMEOUT))
-        params.setdefault("application_name", "everyday")
         try:
-            self.conn: Connection = psycopg.connect(
-                make_conninfo(**params), autocommit=True, row_factory=dict_row
-            )
-        except psycopg.Error as e:
-            raise StoreError(f"{self.name}: cannot connect: {one_line(e)}") from e
-        try:
-            # Timestamps are compared as instants; a UTC session keeps any naive value
-            # from being read in the server's local zone.
-            self.conn.execute("SET TIME ZONE 'UTC'")
             version = migrate(self.conn)
         except (psycopg.Error, StoreError) as e:
             self.conn.close()

@@ -26,11 +26,15 @@ import psycopg
 from psycopg.rows import tuple_row
 
 from ..errors import StoreError
+from . import codec
+from .postgres_rows import article_search_params
 
 log = logging.getLogger(__name__)
 
 # pg_advisory_xact_lock key of every write transaction and of migrations: b"everyday".
 WRITE_LOCK = int.from_bytes(b"everyday", "big")
+# LISTEN/NOTIFY channel a commit that changed articles signals (serve's change watch).
+CHANGES_CHANNEL = "everyday_changes"
 
 Migration = Callable[[psycopg.Connection[Any]], None]
 
@@ -127,12 +131,114 @@ def create_runs(conn: psycopg.Connection[Any]) -> None:
     )
 
 
+def add_serve_columns(conn: psycopg.Connection[Any]) -> None:
+    """What the live API filters, sorts and searches on, filled from existing rows.
+
+    ``search`` is the article's full-text vector (title A, excerpt B, text D), built in
+    Python by :mod:`.postgres_text` like every later write (:mod:`.postgres_rows`).
+    Paths sort with ``COLLATE "C"`` (bytes, as SQLite's BINARY), whatever the database's
+    collation, and NULL heat or quality last, as SQLite's DESC puts them.
+    """
+    _run(
+        conn,
+        "ALTER TABLE articles ADD COLUMN provider_domain text NOT NULL DEFAULT ''",
+        "ALTER TABLE articles ADD COLUMN topics text[] NOT NULL DEFAULT '{}'",
+        "ALTER TABLE articles ADD COLUMN search tsvector NOT NULL DEFAULT ''",
+    )
+    _fill_serve_columns(conn)
+    _run(
+        conn,
+        "CREATE INDEX articles_search ON articles USING gin (search)",
+        "CREATE INDEX articles_topics ON articles USING gin (topics)",
+        "CREATE INDEX articles_provider ON articles (provider_domain, published_utc)",
+        'CREATE INDEX articles_listed ON articles (is_published, published_utc DESC, path COLLATE "C")',
+        "CREATE INDEX articles_heat ON articles "
+        '(is_published, heat DESC NULLS LAST, published_utc DESC, path COLLATE "C")',
+        "CREATE INDEX articles_quality ON articles "
+        '(is_published, quality DESC NULLS LAST, published_utc DESC, path COLLATE "C")',
+    )
+
+
+def _fill_serve_columns(conn: psycopg.Connection[Any], batch: int = 500) -> None:
+    cursor = conn.cursor(row_factory=tuple_row)
+    last = 0
+    while rows := cursor.execute(
+        "SELECT id, data FROM articles WHERE id > %s ORDER BY id LIMIT %s", (last, batch)
+    ).fetchall():
+        cursor.executemany(
+            "UPDATE articles SET provider_domain = %s, topics = %s, search = %s::tsvector "
+            "WHERE id = %s",
+            [(*article_search_params(codec.decode_article(data)), id_) for id_, data in rows],
+        )
+        last = rows[-1][0]
+
+
+def create_api_keys(conn: psycopg.Connection[Any]) -> None:
+    """API keys of ``everyday serve``: a public id, a salted hash of the secret, a scope.
+
+    Times are the ISO text SQLite keeps, so both backends list keys alike.
+    """
+    _run(
+        conn,
+        """CREATE TABLE api_keys (
+            id text PRIMARY KEY,
+            name text NOT NULL,
+            scope text NOT NULL,
+            salt bytea NOT NULL,
+            hash bytea NOT NULL,
+            created_utc text NOT NULL,
+            revoked_utc text
+        )""",
+    )
+
+
+def create_admin_log(conn: psycopg.Connection[Any]) -> None:
+    """What each admin request did, by which key, from where, and when.
+
+    ``at_utc`` is ISO text and ``detail`` ``json``, so ``GET /api/admin/log`` answers
+    what it answers on SQLite.
+    """
+    _run(
+        conn,
+        """CREATE TABLE admin_log (
+            id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            at_utc text NOT NULL,
+            key_id text,
+            client text,
+            action text NOT NULL,
+            target text,
+            status integer NOT NULL,
+            detail json NOT NULL DEFAULT '{}'
+        )""",
+        "CREATE INDEX admin_log_at ON admin_log (at_utc)",
+    )
+
+
+def notify_article_changes(conn: psycopg.Connection[Any]) -> None:
+    """Every transaction that writes ``articles`` signals :data:`CHANGES_CHANNEL`.
+
+    A statement trigger, so a batch is one signal; PostgreSQL sends it at commit, once
+    per transaction however many statements raised it, and never for a rollback.
+    """
+    _run(
+        conn,
+        "CREATE FUNCTION everyday_articles_changed() RETURNS trigger LANGUAGE plpgsql AS "
+        f"$$ BEGIN PERFORM pg_notify('{CHANGES_CHANNEL}', ''); RETURN NULL; END $$",
+        "CREATE TRIGGER articles_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
+        "ON articles FOR EACH STATEMENT EXECUTE FUNCTION everyday_articles_changed()",
+    )
+
+
 # Order is important. Add new migrations at the end.
 MIGRATIONS: list[Migration] = [
     create_sources,
     create_articles,
     create_failures,
     create_runs,
+    add_serve_columns,
+    create_api_keys,
+    create_admin_log,
+    notify_article_changes,
 ]
 
 

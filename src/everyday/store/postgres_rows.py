@@ -2,7 +2,9 @@
 
 Articles are :mod:`.codec` JSON plus the columns queries use, computed here from the
 model rather than by triggers (as SQLite's schema does), with SQLite's exact results:
-the tests hold the two backends to the same answers.
+the tests hold the two backends to the same answers. That includes what the live API
+searches and filters on (provider domain, topics, the full-text vector of
+:mod:`.postgres_text`), so they commit and roll back with the article itself.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from psycopg.rows import DictRow
 
 from ..models import Article, Source
 from . import codec
+from .postgres_text import search_vector
 
 SOURCE_FIELDS = (
     "url", "kind", "title", "etag", "last_modified", "last_checked", "next_check",
@@ -24,8 +27,12 @@ SOURCE_FIELDS = (
 # In the order of :func:`article_params`; ``data`` (the JSON document) last.
 ARTICLE_FIELDS = (
     "url", "published_utc", "quality", "heat", "is_published", "path", "fingerprint",
-    "first_seen_utc", "source_url", "cluster_id", "data",
+    "first_seen_utc", "source_url", "cluster_id", "provider_domain", "topics", "search",
+    "data",
 )  # fmt: skip
+# Parameters sent as text and cast by the server.
+ARTICLE_CASTS = {"search": "::tsvector", "data": "::json"}
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 _INT64 = 2**63 - 1
 _LEADING_INTEGER = re.compile(r"\s*([+-]?\d+)")
@@ -53,6 +60,26 @@ def cluster_id(tags: Iterable[str]) -> int | None:
     match = _LEADING_INTEGER.match(tag[6:])
     number = int(match.group(1)) if match else 0
     return max(-_INT64 - 1, min(_INT64, number))
+
+
+def provider_domain(domain: str) -> str:
+    """The provider column: lower case as SQLite's ``lower()`` makes it (ASCII letters only).
+
+    NUL is dropped: a text column cannot hold it, and no domain has one.
+    """
+    return domain.translate(_ASCII_LOWER).replace("\x00", "")
+
+
+def topic_names(topics: Iterable[str]) -> list[str]:
+    """The topics column: each name once, in record order (SQLite's ``INSERT OR IGNORE``)."""
+    return list(dict.fromkeys(str(t).replace("\x00", "") for t in topics))
+
+
+def article_search_params(article: Article) -> tuple[str, list[str], str]:
+    """What the live API filters and searches on: provider domain, topics, tsvector."""
+    record = article.record
+    vector = search_vector(record.title or "", record.excerpt or "", article.text or "")
+    return provider_domain(record.provider.domain or ""), topic_names(record.topics), vector
 
 
 def source_params(source: Source) -> dict[str, Any]:
@@ -105,5 +132,6 @@ def article_params(article: Article) -> tuple[Any, ...]:
         instant(article.first_seen),
         article.source_url,
         cluster_id(article.tags),
+        *article_search_params(article),
         codec.dumps_article(article),
     )
