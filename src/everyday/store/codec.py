@@ -21,12 +21,13 @@ from __future__ import annotations
 import base64
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import fields
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 from ..errors import StoreError
-from ..models import Article, Image, Provider, Record, Related
+from ..models import Article, Image, Provider, Record, Related, Source
 
 FORMAT_VERSION = 1
 
@@ -293,3 +294,20 @@ def dumps_record(record: Record) -> str:
 def loads_record(text: str) -> Record:
     """Record from JSON text written by :func:`dumps_record`."""
     return decode_record(loads(text))
+
+
+def source_from_row(row: Mapping[str, Any]) -> Source:
+    """A source from a ``sources`` row of either backend (columns by name)."""
+    return Source(
+        url=row["url"],
+        kind=row["kind"],
+        title=row["title"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        last_checked=decode_datetime(row["last_checked"]),
+        next_check=decode_datetime(row["next_check"]),
+        error_count=row["error_count"],
+        last_error=row["last_error"],
+        paused=bool(row["paused"]),
+        interval_seconds=row["interval_seconds"],
+    )

@@ -14,8 +14,6 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from psycopg.rows import DictRow
-
 from ..models import Article, Source
 from . import codec
 from .postgres_text import search_vector
@@ -101,21 +99,7 @@ def source_params(source: Source) -> dict[str, Any]:
     }
 
 
-def source_from_row(row: DictRow) -> Source:
-    """Inverse of :func:`source_params`."""
-    return Source(
-        url=row["url"],
-        kind=row["kind"],
-        title=row["title"],
-        etag=row["etag"],
-        last_modified=row["last_modified"],
-        last_checked=codec.decode_datetime(row["last_checked"]),
-        next_check=codec.decode_datetime(row["next_check"]),
-        error_count=row["error_count"],
-        last_error=row["last_error"],
-        paused=row["paused"],
-        interval_seconds=row["interval_seconds"],
-    )
+source_from_row = codec.source_from_row  # the same columns on both backends
 
 
 def article_params(article: Article) -> tuple[Any, ...]:

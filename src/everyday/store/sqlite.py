@@ -101,21 +101,7 @@ class SQLiteStore:
             source.interval_seconds,
         )
 
-    @staticmethod
-    def _source(row: sqlite3.Row) -> Source:
-        return Source(
-            url=row["url"],
-            kind=row["kind"],
-            title=row["title"],
-            etag=row["etag"],
-            last_modified=row["last_modified"],
-            last_checked=codec.decode_datetime(row["last_checked"]),
-            next_check=codec.decode_datetime(row["next_check"]),
-            error_count=row["error_count"],
-            last_error=row["last_error"],
-            paused=bool(row["paused"]),
-            interval_seconds=row["interval_seconds"],
-        )
+    _source = staticmethod(codec.source_from_row)
 
     @translated
     def add_source(self, source: Source) -> bool:
