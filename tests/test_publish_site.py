@@ -30,6 +30,7 @@ from everyday.publish.pages import (
 from everyday.publish.site import build_site, environment, group_stories
 from everyday.publish.sitemaps import NEWS_NS, SITEMAP_NS, NewsUrl, build_sitemaps, news_language
 from everyday.publish.views import (
+    MEMBERS_SHOWN,
     Card,
     Img,
     Link,
@@ -433,6 +434,20 @@ def test_clusters_show_once_with_their_number_of_sources(tmp_path: Path) -> None
     build(without, clusters={})
     plain = "".join(p.read_text() for p in sorted(without.glob("page/*/index.html")))
     assert sum(t in plain for t in titles) == 3
+
+
+def test_a_big_story_links_its_newest_members_and_counts_the_rest(tmp_path: Path) -> None:
+    entries = sample_entries()
+    published = [e for n, e in enumerate(entries) if n not in UNPUBLISHED]
+    build(tmp_path, clusters={e.path: "big" for e in published})
+    others = sorted(published[1:], key=lambda e: e.record.published, reverse=True)
+    doc = page(tmp_path, article_dir(published[0]) + "index.html")
+    links = [a.get("href") for a in doc.findall(".//section[@class='related']//li/a")]
+    assert links[:MEMBERS_SHOWN] == ["/robots/" + article_dir(e) for e in others[:MEMBERS_SHOWN]]
+    assert len(links) == MEMBERS_SHOWN + len(published[0].record.related or ())
+    more = doc.find(".//section[@class='related']/p[@class='meta']").text
+    assert more == f"and {len(others) - MEMBERS_SHOWN} more sources on this story"
+    assert doc.find(".//span[@class='sources']").text == f"{len(published)} sources"
 
 
 def test_sources_fall_back_to_related_lengths(tmp_path: Path) -> None:

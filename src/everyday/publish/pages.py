@@ -350,6 +350,7 @@ class Pages:
         card = self.index.card(entry)
         path = self.index.article_path(entry)
         url = self.index.page_url(path)
+        related, more = related_of(entry, self.index)
         self.render(
             "article.html",
             path,
@@ -358,7 +359,8 @@ class Pages:
             byline=self._macros.byline(card, self.outlet(card), long=True),
             topic_chips=self.chips(card.topics),
             out_link=safe_url(entry.record.web_url) or safe_url(entry.record.original_url),
-            related=related_of(entry, self.index),
+            related=related,
+            more_sources=more,
             json_ld=Markup(article_json_ld(entry, card, url, self.index.site)),
         )
 
