@@ -186,9 +186,29 @@ def test_every_command_is_found_where_the_lazy_table_says() -> None:
         importlib.import_module(f"everyday.cli.{info.name}")
     assert set(cli.commands) == set(COMMANDS)
     for name, command in cli.commands.items():
+        module, short = COMMANDS[name]
         assert command.callback is not None, name
-        assert command.callback.__module__ == f"everyday.cli.{COMMANDS[name]}", name
+        assert command.callback.__module__ == f"everyday.cli.{module}", name
+        assert command.get_short_help_str(10_000) == short, name
     assert CliRunner().invoke(cli, ["--help"]).output.count("\n  ") >= len(COMMANDS)
+
+
+def test_the_command_list_loads_no_command() -> None:
+    """`everyday --help` lists every command from the table: importing them all took 1.4 s."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from click.testing import CliRunner; from everyday.cli import cli; "
+        "out = CliRunner().invoke(cli, ['--help']).output; "
+        "print(sorted(m for m in sys.modules if m.startswith('everyday.cli.'))); print(out)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    loaded, _, listing = done.stdout.partition("\n")
+    assert loaded == "['everyday.cli.output']", done.stderr
+    for name in ("build", "serve", "topics"):
+        assert f"\n  {name} " in listing
+    assert "Build the static site: JSON API, web pages" in listing
 
 
 def test_light_commands_start_without_the_pipeline() -> None:
