@@ -13,8 +13,8 @@ from ..publish.output import BuildReport
 from ..settings import Settings, load_settings
 from ..taxonomy import load_taxonomy
 from . import cli
+from .options import hub_option, resolve_hub
 from .output import console
-from .run import hub_option, resolve_hub
 
 
 def build_and_report(

@@ -27,8 +27,8 @@ from ..explain import render
 from ..importer import import_records
 from ..settings import load_settings
 from . import EXIT_ATTENTION, cli
+from .options import hub_option, resolve_hub
 from .output import console, err_console, log_to_file
-from .run import hub_option, resolve_hub
 
 
 @contextmanager

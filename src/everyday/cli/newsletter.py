@@ -21,8 +21,8 @@ from ..publish.mail import (
 from ..publish.newsletter import Issue, read_entries, render_issue, select_stories, write_issue
 from ..settings import load_settings
 from . import EXIT_ATTENTION, cli
+from .options import hub_option, resolve_hub
 from .output import console
-from .run import hub_option, resolve_hub
 
 
 @cli.command()

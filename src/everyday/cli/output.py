@@ -9,15 +9,6 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.logging import RichHandler
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
 
 from ..events import Events
 from ..summary import RunSummary
@@ -61,6 +52,16 @@ def progress_events(enabled: bool = True) -> Iterator[Events]:
     if not enabled:
         yield lambda kind, data: None
         return
+    # Imported here, as Table below: light commands (build, --help) need neither.
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskID,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -83,6 +84,8 @@ def progress_events(enabled: bool = True) -> Iterator[Events]:
 
 def print_summary(summary: RunSummary, news_dir: Path) -> None:
     """The end-of-pass report: numbers first, then each failure once with its reason."""
+    from rich.table import Table
+
     c = summary.counts()
     console.print(
         f"[bold]{c['new']} new[/], {c['updated']} updated, {c['skipped']} skipped "

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import click
 
-from ..hub import find_hub, init_hub
+from ..hub import init_hub
 from ..settings import Settings, load_settings, with_overrides
 from ..summary import RunSummary
 from . import EXIT_ATTENTION, cli
+from .options import hub_option, resolve_hub
 from .output import console, log_to_file, print_summary, progress_events
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -26,16 +27,6 @@ def parse_every(value: str) -> int:
     if not match or int(match.group(1)) == 0:
         raise click.BadParameter(f"{value!r} is not a duration like 30m, 2h or 90s")
     return int(match.group(1)) * UNITS[match.group(2) or "s"]
-
-
-def hub_option(f):  # type: ignore[no-untyped-def]
-    return click.option(
-        "--hub",
-        "hub_dir",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help="Hub directory (default: the one containing the current directory).",
-    )(f)
 
 
 @cli.command()
@@ -69,10 +60,6 @@ def init(
         directory, title=title, topic=topic, url=url, sources=list(sources) or None, force=force
     )
     console.print(f"hub created in {path}; next: cd {directory} && everyday run")
-
-
-def resolve_hub(hub_dir: Path | None) -> Path:
-    return hub_dir if hub_dir is not None else find_hub(Path.cwd())
 
 
 def run_once(

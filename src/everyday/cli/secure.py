@@ -38,8 +38,8 @@ from ..records.files import atomic_write, iter_record_files, read_record, write_
 from ..records.frontmatter import parse_record
 from ..settings import load_settings
 from . import EXIT_ATTENTION, cli
+from .options import hub_option, resolve_hub
 from .output import console
-from .run import hub_option, resolve_hub
 
 NO_KEY = f"no secret key configured: set {ENV_VAR} or run `everyday secure init-key`"
 

@@ -15,8 +15,8 @@ from ..serve.keys import SCOPES
 from ..serve.state import load_serve_settings
 from ..settings import load_settings
 from . import cli
+from .options import hub_option, resolve_hub
 from .output import console
-from .run import hub_option, resolve_hub
 
 
 @cli.command()

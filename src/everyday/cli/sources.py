@@ -18,8 +18,8 @@ from ..sources.discover import discover_feeds
 from ..sources.feeds import parse_feed
 from ..sources.opml import export_opml, parse_opml
 from . import cli
+from .options import hub_option, resolve_hub
 from .output import console
-from .run import hub_option, resolve_hub
 
 KINDS = ("feed", "sitemap", "page")
 

@@ -22,8 +22,8 @@ from ..records.files import iter_record_files, read_record
 from ..settings import load_settings
 from ..taxonomy import Taxonomy, load_taxonomy
 from . import EXIT_ATTENTION, cli
+from .options import hub_option, resolve_hub
 from .output import console
-from .run import hub_option, resolve_hub
 
 log = logging.getLogger(__name__)
 

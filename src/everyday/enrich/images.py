@@ -13,9 +13,6 @@ import warnings
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from PIL import Image as PILImage
-from PIL import UnidentifiedImageError
-
 from ..errors import ImageError
 from ..models import Image
 
@@ -49,6 +46,9 @@ def inspect_image(data: bytes) -> ImageInfo:
     """
     if not data:
         raise ImageError("empty image body")
+    from PIL import Image as PILImage  # here: `everyday build` needs only cache_stem
+    from PIL import UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", PILImage.DecompressionBombWarning)
