@@ -7,16 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
 from ..app import open_hub
@@ -28,7 +21,10 @@ from ..importer import import_records
 from ..settings import load_settings
 from . import EXIT_ATTENTION, cli
 from .options import hub_option, resolve_hub
-from .output import console, err_console, log_to_file
+from .output import console, log_to_file, progress_bar
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 
 @contextmanager
@@ -37,8 +33,7 @@ def phase_progress(enabled: bool) -> Iterator[Events]:
     if not enabled:
         yield lambda kind, data: None
         return
-    columns = (TextColumn("{task.description:>8}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, TimeElapsedColumn(), console=err_console, transient=True) as bar:
+    with progress_bar("{task.description:>8}") as bar:
         current: list[TaskID] = []
 
         def on_event(kind: str, data: dict[str, object]) -> None:

@@ -6,11 +6,15 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.logging import RichHandler
 
 from ..events import Events
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 from ..summary import RunSummary
 
 console = Console(stderr=False, highlight=False)
@@ -52,23 +56,7 @@ def progress_events(enabled: bool = True) -> Iterator[Events]:
     if not enabled:
         yield lambda kind, data: None
         return
-    # Imported here, as Table below: light commands (build, --help) need neither.
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TaskID,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err_console, transient=True) as bar:
+    with progress_bar("{task.description}") as bar:
         tasks: dict[str, TaskID] = {}
 
         def on_event(kind: str, data: dict[str, object]) -> None:
@@ -80,6 +68,15 @@ def progress_events(enabled: bool = True) -> Iterator[Events]:
                 bar.advance(tasks["articles"])
 
         yield on_event
+
+
+def progress_bar(label: str) -> Progress:
+    """A transient progress bar on stderr: ``label``, the bar, done/total, time taken."""
+    # Imported here, as Table below: light commands (build, --help) need neither.
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    return Progress(*columns, console=err_console, transient=True)
 
 
 def print_summary(summary: RunSummary, news_dir: Path) -> None:
