@@ -226,3 +226,44 @@ def test_light_commands_start_without_the_pipeline() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("code", "status", "stderr"), [("3", 3, ""), ("None", 0, ""), ("'bad news'", 1, "bad news\n")]
+)
+def test_leave_exits_as_sys_exit_after_the_exit_handlers(
+    code: str, status: int, stderr: str
+) -> None:
+    """`leave` skips only the heap's teardown: handlers run and buffered output is written."""
+    import subprocess
+    import sys
+
+    program = (
+        "import atexit; from everyday.cli import leave; "
+        "atexit.register(lambda: print('handler ran')); print('buffered'); "
+        f"leave({code})"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert done.returncode == status
+    assert done.stdout == "buffered\nhandler ran\n"
+    assert done.stderr == stderr
+
+
+def test_the_everyday_process_builds_and_reports(tmp_path: Path) -> None:
+    """The console script's path (main, then leave): the site is written and reported."""
+    import subprocess
+    import sys
+
+    from build_samples import fill, make_hub
+
+    settings, taxonomy = make_hub(tmp_path / "hub")
+    fill(settings, taxonomy, 30)
+    out = tmp_path / "site"
+    command = [sys.executable, "-m", "everyday", "build", "--hub", str(settings.hub_dir)]
+    done = subprocess.run([*command, "--out", str(out)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (out / "index.html").is_file() and (out / "api/news/index.json").is_file()
+    written = len([p for p in out.rglob("*") if p.is_file() and not p.name.startswith(".")])
+    assert f"site: {written} written, 0 unchanged" in done.stdout
+    again = subprocess.run([*command, "--out", str(out)], capture_output=True, text=True)
+    assert again.returncode == 0 and f"0 written, {written} unchanged" in again.stdout
