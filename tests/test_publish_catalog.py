@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from everyday.models import Image, Provider, Record, Related
-from everyday.publish.catalog import Brief, Catalog, brief_of
+from everyday.publish.catalog import FEW_URLS, Brief, Catalog, brief_of
 from everyday.publish.entries import Entry
 
 TOPICS = ("AI", "Robots", "Chips", "Law")
@@ -84,7 +84,12 @@ def same(a: Catalog, b: Catalog) -> None:
     for x in b.listed:
         domains.setdefault(x.domain.lower(), []).append(x)
     assert a.by_domain() == b.by_domain() == domains
-    for urls in ({"https://cited.example/1"}, {f"https://cited.example/{k}" for k in range(9)}):
+    many = {f"https://cited.example/{k}" for k in range(FEW_URLS + 1)}  # by the index
+    for urls in (
+        {"https://cited.example/1"},
+        {f"https://cited.example/{k}" for k in range(9)},
+        many,
+    ):
         assert (
             a.citing(urls) == b.citing(urls) == {x.path for x in b.unique if urls & set(x.related)}
         )
@@ -101,7 +106,8 @@ def test_patched_catalog_equals_a_fresh_one(seed: int) -> None:
     before = Catalog(dict(briefs), loader, pins)
     if seed % 2:
         before.by_domain()
-        before.citing(())
+        before.citing({f"https://nowhere.example/{k}" for k in range(FEW_URLS + 1)})  # indexed
+        assert before._cited is not None
     for name in TOPICS[: 1 + seed % 4]:  # lists an earlier build asked for
         before.topic(name)
         before.topic(name, unique=True)

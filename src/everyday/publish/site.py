@@ -31,7 +31,7 @@ from everyday.settings import SiteSettings
 from everyday.taxonomy import Taxonomy
 
 from .api import NewsletterEntry
-from .catalog import Brief, Catalog, path_of, stamp_of, stamp_of_brief
+from .catalog import Brief, Catalog, day_of, path_of, slug_of, stamp_of, stamp_of_brief
 from .entries import Entry, news_topics
 from .output import Output
 from .pages import Pages, base_path, environment, format_day, template
@@ -284,10 +284,15 @@ def sitemap_articles(
     web = site.web_url.rstrip("/")
     listed = index.listed
     paths = list(map(path_of, listed))
-    locs = _reused({} if plan.full else memo.get("locs") or {}, plan.records, paths)
-    for at in _holes(locs):
-        brief = listed[at]
-        locs[at] = f"{web}/{brief.day}/{brief.slug}/"
+    old = {} if plan.full else memo.get("locs") or {}
+    if old:
+        locs = _reused(old, plan.records, paths)
+        for at in _holes(locs):
+            brief = listed[at]
+            locs[at] = f"{web}/{brief.day}/{brief.slug}/"
+    else:  # every one, at C speed: a loop took 0.13 s at 100,000 articles
+        spell = f"{web.replace('{', '{{').replace('}', '}}')}/{{}}/{{}}/".format
+        locs = list(map(spell, map(day_of, listed), map(slug_of, listed)))
     memo["locs"] = dict(zip(paths, locs, strict=True))
     stamps = list(map(stamp_of_brief, listed))
     return list(zip(reversed(locs), reversed(stamps), strict=True))
