@@ -290,9 +290,9 @@ def sitemap_articles(
         for at in _holes(locs):
             brief = listed[at]
             locs[at] = f"{web}/{brief.day}/{brief.slug}/"
-    else:  # every one, at C speed: a loop took 0.13 s at 100,000 articles
-        spell = f"{web.replace('{', '{{').replace('}', '}}')}/{{}}/{{}}/".format
-        locs = list(map(spell, map(day_of, listed), map(slug_of, listed)))
+    else:
+        pairs = zip(map(day_of, listed), map(slug_of, listed), strict=True)  # no property calls
+        locs = [f"{web}/{day}/{slug}/" for day, slug in pairs]
     memo["locs"] = dict(zip(paths, locs, strict=True))
     stamps = list(map(stamp_of_brief, listed))
     return list(zip(reversed(locs), reversed(stamps), strict=True))
