@@ -239,13 +239,15 @@ def search_queries(db: Path, corpus: Corpus, count: int) -> list[tuple[str, str]
     return picked
 
 
-def search_latency(db: Path, queries: list[tuple[str, str]]) -> dict[str, tuple[float, float]]:
+def search_latency(
+    db: Path, queries: list[tuple[str, str]], sort: str = "rank"
+) -> dict[str, tuple[float, float]]:
     """p50 and p99 (ms) of the search query itself per shape, one reader, no HTTP."""
     conn = connect_reader(str(db))
     times: dict[str, list[float]] = {}
     for shape, text in queries:
         started = time.perf_counter()
-        find_articles(conn, ArticleQuery(match=parse_query(text), sort="rank", limit=21))
+        find_articles(conn, ArticleQuery(match=parse_query(text), sort=sort, limit=21))
         elapsed = (time.perf_counter() - started) * 1000
         times.setdefault(shape, []).append(elapsed)
         times.setdefault("all", []).append(elapsed)
@@ -375,6 +377,9 @@ def main() -> None:
     queries = search_queries(db, corpus, 15_000)
     print("\nsearch query alone (first 2,000 queries, one thread, no HTTP), ms:")
     for shape, (p50, p99) in search_latency(db, queries[:2000]).items():
+        print(f"  {shape:<24} p50 {p50:6.1f}   p99 {p99:6.1f}")
+    print("the same, sort=date (newest first):")
+    for shape, (p50, p99) in search_latency(db, queries[:2000], sort="date").items():
         print(f"  {shape:<24} p50 {p50:6.1f}   p99 {p99:6.1f}")
 
     port, nginx_port = free_port(), free_port()

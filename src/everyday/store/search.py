@@ -38,6 +38,12 @@ _ORDER = {
     "heat": "a.heat DESC, a.published_utc DESC, a.path ASC",
     "quality": "a.quality DESC, a.published_utc DESC, a.path ASC",
 }
+# The matches lead, then each one's row by id, then one sort of the matches. With a plain
+# JOIN the planner, which cannot tell how many rows a MATCH finds, walks the date (heat,
+# quality) index instead and runs the FTS5 query once per article until the page is
+# full: 300 ms p50 for a search on 20,000 articles. A CROSS JOIN keeps the left table the
+# outer loop (https://www.sqlite.org/optoverview.html#crossjoin), on every SQLite version.
+_MATCHED = "article_search CROSS JOIN articles AS a ON a.id = article_search.rowid"
 
 
 @dataclass(frozen=True)
@@ -182,6 +188,14 @@ def _where(query: ArticleQuery) -> tuple[list[str], list[Any]]:
     return where, params
 
 
+def _source(query: ArticleQuery) -> tuple[str, list[str], list[Any]]:
+    """The FROM clause, conditions and parameters of a list or search (FTS5 leads)."""
+    where, params = _where(query)
+    if query.match is None:
+        return "articles AS a", where, params
+    return _MATCHED, ["article_search MATCH ?", *where], [query.match, *params]
+
+
 def find_articles(conn: sqlite3.Connection, query: ArticleQuery) -> list[Article]:
     """Articles matching ``query`` in its order, ``query.limit`` at most.
 
@@ -198,12 +212,7 @@ def find_articles(conn: sqlite3.Connection, query: ArticleQuery) -> list[Article
     try:
         if query.sort == "rank":
             return _load(conn, _ranked_ids(conn, query))
-        where, params = _where(query)
-        source = "articles AS a"
-        if query.match is not None:
-            source = "article_search JOIN articles AS a ON a.id = article_search.rowid"
-            where.insert(0, "article_search MATCH ?")
-            params.insert(0, query.match)
+        source, where, params = _source(query)
         order = "a.pinned_utc DESC, a.path ASC" if query.pinned else _ORDER[query.sort]
         sql = f"SELECT a.id FROM {source}"
         if where:
@@ -268,12 +277,7 @@ def _load(conn: sqlite3.Connection, ids: list[int]) -> list[Article]:
 
 def count_articles(conn: sqlite3.Connection, query: ArticleQuery) -> int:
     """How many articles match ``query`` (paging and sort ignored)."""
-    where, params = _where(query)
-    source = "articles AS a"
-    if query.match is not None:
-        source = "article_search JOIN articles AS a ON a.id = article_search.rowid"
-        where.insert(0, "article_search MATCH ?")
-        params.insert(0, query.match)
+    source, where, params = _source(query)
     sql = f"SELECT count(*) FROM {source}" + (" WHERE " + " AND ".join(where) if where else "")
     try:
         return int(conn.execute(sql, params).fetchone()[0])
