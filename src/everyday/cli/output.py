@@ -17,8 +17,10 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 from ..summary import RunSummary
 
-console = Console(stderr=False, highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# Lines are not broken at the console width: a path or URL cut in two cannot be pasted
+# or grepped, and a pipe has no width (rich would assume 80). Tables still fit the width.
+console = Console(stderr=False, highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def setup_logging(verbose: int) -> None:
