@@ -21,7 +21,8 @@ from everyday.publish.mail import (
     unsubscribe_token,
 )
 from everyday.publish.newsletter import UNSUBSCRIBE_PLACEHOLDER, Issue
-from everyday.serve.unsubscribe import is_one_click, remove_subscriber, without_address
+from everyday.publish.subscribers import remove_subscriber, without_address
+from everyday.serve.unsubscribe import is_one_click
 from everyday.settings import Settings
 from serve_samples import live_server, make_hub
 

@@ -58,6 +58,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "newsletter",
         "Write the day's newsletter issue to _newsletters/ and optionally send it.",
     ),
+    "newsletter-unsubscribe": (
+        "unsubscribe",
+        "Remove from subscribers.txt the senders of the newsletter's mailto unsubscribe mails.",
+    ),
     "records": (
         "records",
         "Validate and format record files (Markdown + YAML front matter, the seed's layout).",

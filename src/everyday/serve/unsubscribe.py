@@ -10,18 +10,17 @@ because mail scanners and link previews fetch every link in a message (RFC 8058 
 
 The address's lines are removed from ``subscribers.txt`` and every other byte is kept
 (comments, other subscribers, line endings), with an atomic write under a lock file, so
-two workers answering at once lose nothing.
+two workers answering at once lose nothing (:mod:`everyday.publish.subscribers`, which
+``everyday newsletter-unsubscribe`` uses too).
 """
 
 from __future__ import annotations
 
 import email.parser
 import email.policy
-import fcntl
 import html
 import logging
 import os
-from pathlib import Path
 from urllib.parse import parse_qsl
 
 import anyio.to_thread
@@ -30,9 +29,8 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from ..errors import ConfigError, RecordError
-from ..publish.mail import ONE_CLICK, SUBSCRIBERS_FILE, hub_secret, is_valid_token
-from ..publish.mail import parse_subscribers as parse_subscriber_lines
-from ..records.files import atomic_write
+from ..publish.mail import ONE_CLICK, hub_secret, is_valid_token
+from ..publish.subscribers import remove_subscriber
 from .auth import client_address
 from .responses import BodyTooLarge, read_capped
 from .state import ServeState
@@ -40,7 +38,6 @@ from .state import ServeState
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 4096  # the body is 26 bytes; RFC 8058 gives it no other fields
-LOCK_FILE = ".everyday/subscribers.lock"
 _HEADERS = {
     "Cache-Control": "no-store",
     # The URL carries the token: never send it on as a Referer, never index the page.
@@ -57,60 +54,6 @@ class Refusal(Exception):
         super().__init__(message)
         self.status = status
         self.message = message
-
-
-# --------------------------------------------------------------------------- the list
-
-
-def without_address(text: str, address: str) -> tuple[str, int]:
-    """``text`` of a subscriber list less every line of ``address``; and how many went.
-
-    A line counts as the address's when :func:`everyday.publish.mail.parse_subscribers`
-    reads that address from it (any case, ``Name <addr>``, trailing comment); every
-    other line, comments and unreadable ones included, is kept byte for byte.
-    """
-    wanted = address.strip().lower()
-    kept: list[str] = []
-    removed = 0
-    for line in text.splitlines(keepends=True):
-        found = parse_subscriber_lines(line).addresses
-        if found and found[0].lower() == wanted:
-            removed += 1
-        else:
-            kept.append(line)
-    return "".join(kept), removed
-
-
-def remove_subscriber(hub_dir: Path, address: str) -> int:
-    """Remove ``address`` from the hub's ``subscribers.txt``; return the lines removed.
-
-    Idempotent: an address not on the list (or no list) removes nothing and writes
-    nothing. The lock file is held for the read and the write, so concurrent removals
-    from several workers each see the other's result.
-
-    Raises:
-        ConfigError: the list is not UTF-8 text (it is left as it was).
-        RecordError: the list could not be read or written (it is left as it was).
-    """
-    path = Path(hub_dir) / SUBSCRIBERS_FILE
-    lock = Path(hub_dir) / LOCK_FILE
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    with lock.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file closes
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            return 0
-        except OSError as e:
-            raise RecordError(f"{path}: cannot read: {e}") from e
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as e:
-            raise ConfigError(f"{path}: not UTF-8 text: {e}") from e
-        kept, removed = without_address(text, address)
-        if removed:
-            atomic_write(path, kept.encode("utf-8"))
-        return removed
 
 
 # --------------------------------------------------------------------------- requests
