@@ -303,8 +303,11 @@ def main() -> None:
         command: dict[str, list[float]] = {m: [] for m in modes}
         for round_ in range(args.repeat):  # interleaved, so load changes hit every tool
             for paging in modes:
-                scratch[paging].append(everyday_scratch(hub, paging, temp / f"site-{paging}"))
+                # The command first: its stories come from the index (other ids than the
+                # generated clusters), so the site it leaves is stale to an in-process
+                # build, and bench_incremental needs the in-process build's site and state.
                 command[paging].append(everyday_command(hub, paging, temp / f"site-{paging}"))
+                scratch[paging].append(everyday_scratch(hub, paging, temp / f"site-{paging}"))
             if not args.no_compare:
                 hugo_cmd = ["hugo", "--quiet", "-s", str(hugo), "-d", str(temp / "hugo-out")]
                 _add(tools, "hugo", tool_scratch("hugo", hugo_cmd, temp / "hugo-out"))
