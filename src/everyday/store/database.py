@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 R = TypeVar("R")
+ANALYSIS_LIMIT = 400  # rows ANALYZE samples per index (https://sqlite.org/lang_analyze.html)
 
 
 def translated(method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], R]:
@@ -134,6 +135,10 @@ class Database:
             return
         self._closed = True
         try:
+            # Bounded, as SQLite advises for optimize on close: without a limit, 3.40
+            # re-ANALYZEs the articles table at every close of a 100,000-article index
+            # (80 ms of each everyday build); with it, 1 ms and approximate statistics.
+            self.conn.execute(f"PRAGMA analysis_limit = {ANALYSIS_LIMIT}")
             self.conn.execute("PRAGMA optimize")
         except sqlite3.Error as e:  # only a hint to the planner; never fail a close on it
             log.debug("PRAGMA optimize failed path=%s error=%s", self.path, e)
