@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import re
 import secrets
 import sqlite3
@@ -114,6 +115,10 @@ class JsonManifest:
         """JSON manifests keep no texts."""
         return {}
 
+    def text(self, kind: str, path: str) -> tuple[int, str] | None:
+        """JSON manifests keep no texts."""
+        return None
+
     def preload(self) -> None:
         """Already in memory."""
 
@@ -206,6 +211,8 @@ class DbManifest:
             self._reset()
         self._pending = False
         self._rows: dict[str, Row] | None = None
+        self._pid = os.getpid()
+        self._forked: tuple[int, sqlite3.Connection] | None = None
 
     def preload(self) -> None:
         """Read every row at once (a full build looks most of them up); once."""
@@ -263,8 +270,27 @@ class DbManifest:
 
     def texts(self, kind: str) -> dict[str, tuple[int, str]]:
         """Texts of ``kind`` the previous builds kept: record path -> (version, text)."""
-        rows = self.conn.execute("SELECT path, version, text FROM texts WHERE kind = ?", (kind,))
+        rows = self._here().execute("SELECT path, version, text FROM texts WHERE kind = ?", (kind,))
         return {str(p): (int(v), str(t)) for p, v, t in rows}
+
+    def text(self, kind: str, path: str) -> tuple[int, str] | None:
+        """The kept text of one record (10 us; :meth:`texts` reads all, 0.3 s at 100,000)."""
+        row = (
+            self._here()
+            .execute("SELECT version, text FROM texts WHERE kind = ? AND path = ?", (kind, path))
+            .fetchone()
+        )
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    def _here(self) -> sqlite3.Connection:
+        """A connection of this process: a forked worker reads through its own, since an
+        SQLite connection must not be used on both sides of a fork."""
+        if os.getpid() == self._pid:
+            return self.conn
+        if self._forked is None or self._forked[0] != os.getpid():
+            uri = f"{self.database.resolve().as_uri()}?mode=ro"
+            self._forked = (os.getpid(), sqlite3.connect(uri, uri=True))
+        return self._forked[1]
 
     def mark_pending(self) -> None:
         """Before the first file changes: a crash from here on must not leave a valid token."""
@@ -324,6 +350,9 @@ class DbManifest:
 
     def close(self) -> None:
         """Close the database."""
+        if self._forked is not None and self._forked[0] == os.getpid():
+            self._forked[1].close()
+        self._forked = None
         self.conn.close()
 
     def reader(self) -> Callable[[], set[str]]:
