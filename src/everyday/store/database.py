@@ -11,35 +11,18 @@ its own: use it from one thread at a time, and give each concurrent worker its o
 
 from __future__ import annotations
 
-import functools
 import logging
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from ..errors import StoreError
 from .migrations import migrate
 
 log = logging.getLogger(__name__)
 
-P = ParamSpec("P")
-R = TypeVar("R")
 ANALYSIS_LIMIT = 400  # rows ANALYZE samples per index (https://sqlite.org/lang_analyze.html)
-
-
-def translated(method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], R]:
-    """Turn driver errors of a method into StoreError naming ``self.path`` and the method."""
-
-    @functools.wraps(method)
-    def wrapper(self: Any, *args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(self, *args, **kwargs)
-        except sqlite3.Error as e:
-            raise StoreError(f"{self.path}: {method.__name__} failed: {e}") from e
-
-    return wrapper
 
 
 class Database:

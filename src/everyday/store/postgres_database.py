@@ -16,11 +16,9 @@ Threads: like :class:`~.database.Database`, use it from one thread at a time.
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -30,9 +28,6 @@ from ..errors import StoreError
 from .postgres_migrations import WRITE_LOCK, migrate
 
 log = logging.getLogger(__name__)
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 # Connection parameters whose values are secrets (libpq's names).
 SECRET_KEYS = frozenset({"password", "sslpassword"})
@@ -71,19 +66,6 @@ def describe(params: dict[str, str]) -> str:
 def one_line(error: BaseException) -> str:
     """A driver message on one line (libpq adds hints on indented lines)."""
     return " ".join(str(error).split())
-
-
-def translated(method: Callable[Concatenate[Any, P], R]) -> Callable[Concatenate[Any, P], R]:
-    """Turn driver errors of a method into StoreError naming ``self.name`` and the method."""
-
-    @functools.wraps(method)
-    def wrapper(self: Any, *args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return method(self, *args, **kwargs)
-        except psycopg.Error as e:
-            raise StoreError(f"{self.name}: {method.__name__} failed: {one_line(e)}") from e
-
-    return wrapper
 
 
 def connect(dsn: str) -> tuple[str, Connection]:
