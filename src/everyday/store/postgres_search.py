@@ -1,6 +1,6 @@
 """Read queries of the live API on the PostgreSQL index: the twin of :mod:`.search`.
 
-Same functions, same :class:`~.search.ArticleQuery`, same answers, in the same order:
+Same functions, same :class:`~.filters.ArticleQuery`, same answers, in the same order:
 ties sort by record path in byte order (``COLLATE "C"``, SQLite's BINARY) and NULL
 heat or quality last, as SQLite's DESC puts them. The columns come from migration 5
 (:mod:`.postgres_migrations`), written with each article by :mod:`.postgres_rows`.
@@ -30,9 +30,11 @@ import psycopg
 from ..errors import StoreError
 from ..models import Article
 from . import codec
+from .filters import ArticleQuery, FilterWords, check_sort, conditions, sql_where
+from .postgres import POSTGRES
 from .postgres_database import Connection, one_line
 from .postgres_rows import instant
-from .search import SORTS, ArticleQuery
+from .sql import set_by_url
 
 # The newest matches ranked (SQLite: 5,000, :data:`.search.RANK_WINDOW`). Ranking reads
 # each article's vector out of line (TOAST), about 6 us a row: 1,000 keep a search of a
@@ -74,46 +76,20 @@ def snapshot(conn: Connection) -> Iterator[None]:
         raise StoreError(f"read failed: {one_line(e)}") from e
 
 
-def _where(query: ArticleQuery) -> tuple[list[str], list[Any]]:
-    where: list[str] = []
-    params: list[Any] = []
-    if query.published is True:
-        where.append("a.is_published")
-    elif query.published is False:
-        where.append("a.is_published IS NOT TRUE")
-    if query.since is not None:
-        where.append("a.published_utc >= %s")
-        params.append(instant(query.since))
-    if query.until is not None:
-        where.append("a.published_utc < %s")
-        params.append(instant(query.until))
-    if query.min_quality is not None:
-        where.append("a.quality >= %s")
-        params.append(query.min_quality)
-    if query.provider is not None:
-        where.append("a.provider_domain = %s")
-        params.append(query.provider.lower())
-    if query.topic is not None:
-        where.append("a.topics @> %s::text[]")
-        params.append([query.topic])
-    if query.cluster_id is not None:
-        where.append("a.cluster_id = %s")
-        params.append(query.cluster_id)
-    if query.pinned is not None:
-        where.append("a.pinned_utc IS NOT NULL" if query.pinned else "a.pinned_utc IS NULL")
-    return where, params
+_FILTERS = FilterWords(
+    published="a.is_published",
+    unpublished="a.is_published IS NOT TRUE",
+    has_topic="a.topics @> %s::text[]",
+    topic=lambda topic: [topic],
+)
 
 
 def _matching(query: ArticleQuery) -> tuple[list[str], list[Any]]:
-    where, params = _where(query)
+    where, params = conditions(query, POSTGRES, _FILTERS)
     if query.match is not None:
         where.insert(0, "a.search @@ %s::tsquery")
         params.insert(0, query.match)
     return where, params
-
-
-def _sql_where(where: list[str]) -> str:
-    return " WHERE " + " AND ".join(where) if where else ""
 
 
 def find_articles(conn: Connection, query: ArticleQuery) -> list[Article]:
@@ -123,14 +99,13 @@ def find_articles(conn: Connection, query: ArticleQuery) -> list[Article]:
         StoreError: the query failed.
         ValueError: ``query.sort`` is unknown, or ``rank`` without a match.
     """
-    if query.sort not in SORTS or (query.sort == "rank" and query.match is None):
-        raise ValueError(f"cannot sort by {query.sort!r} here")
+    check_sort(query)
     try:
         if query.sort == "rank":
             return _load(conn, _ranked_ids(conn, query))
         where, params = _matching(query)
         order = f"a.pinned_utc DESC, {_PATH}" if query.pinned else _ORDER[query.sort]
-        sql = f"SELECT a.id FROM articles AS a{_sql_where(where)} ORDER BY {order} "
+        sql = f"SELECT a.id FROM articles AS a{sql_where(where)} ORDER BY {order} "
         args = [*params, query.limit, query.offset]
         return _load(conn, _ids(conn, sql + "LIMIT %s OFFSET %s", args, query.match is not None))
     except psycopg.Error as e:
@@ -144,11 +119,11 @@ def _ranked_ids(conn: Connection, query: ArticleQuery) -> list[int]:
     same set. It carries the columns the filters and the order read, so nothing is
     joined back; each window row that passes the filters is ranked once.
     """
-    where, params = _where(query)
+    where, params = conditions(query, POSTGRES, _FILTERS)
     sql = (
         f"WITH a AS MATERIALIZED (SELECT {_WINDOW_COLUMNS} FROM articles "
         "WHERE search @@ %s::tsquery ORDER BY id DESC LIMIT %s) "
-        f"SELECT a.id FROM a{_sql_where(where)} "
+        f"SELECT a.id FROM a{sql_where(where)} "
         f"ORDER BY {RANK} DESC, a.published_utc DESC, {_PATH} LIMIT %s OFFSET %s"
     )
     args = [query.match, RANK_WINDOW, *params, query.match, query.limit, query.offset]
@@ -180,7 +155,7 @@ def count_articles(conn: Connection, query: ArticleQuery) -> int:
             if query.match is not None:
                 conn.execute(_GIN_ONLY)
             row = conn.execute(
-                f"SELECT count(*) AS n FROM articles AS a{_sql_where(where)}", params
+                f"SELECT count(*) AS n FROM articles AS a{sql_where(where)}", params
             ).fetchone()
     except psycopg.Error as e:
         raise StoreError(f"article count failed: {one_line(e)}") from e
@@ -243,25 +218,9 @@ def count_all(conn: Connection) -> int:
 
 def set_pinned(conn: Connection, url: str, when: datetime | None) -> bool:
     """Pin (``when`` set) or unpin the article reached by ``url``; False if unknown."""
-    try:
-        cursor = conn.execute(
-            "UPDATE articles SET pinned_utc = %s WHERE id = "
-            "(SELECT article_id FROM article_urls WHERE url = %s)",
-            (instant(when), url),
-        )
-    except psycopg.Error as e:
-        raise StoreError(f"pin failed: {one_line(e)}") from e
-    return cursor.rowcount == 1
+    return set_by_url(conn, POSTGRES, "pinned_utc", instant(when), url, "pin")
 
 
 def set_cluster(conn: Connection, url: str, cluster_id: int | None) -> bool:
     """Put the article reached by ``url`` in a story cluster (for the enrich stage, tests)."""
-    try:
-        cursor = conn.execute(
-            "UPDATE articles SET cluster_id = %s WHERE id = "
-            "(SELECT article_id FROM article_urls WHERE url = %s)",
-            (cluster_id, url),
-        )
-    except psycopg.Error as e:
-        raise StoreError(f"cluster update failed: {one_line(e)}") from e
-    return cursor.rowcount == 1
+    return set_by_url(conn, POSTGRES, "cluster_id", cluster_id, url, "cluster update")

@@ -9,6 +9,8 @@ Functions take an open connection so the caller decides the snapshot: run the qu
 one response inside :func:`snapshot` and they all see the same committed state (WAL).
 The FTS expression passed in must already be safe: build it with
 :func:`everyday.serve.search.parse_query`, never from raw user input.
+The query and its filters are PostgreSQL's too (:mod:`.filters`); the FTS5 match and
+its ranking are SQLite's own.
 """
 
 from __future__ import annotations
@@ -18,15 +20,16 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from ..errors import StoreError
 from ..models import Article
 from . import codec
+from .filters import ArticleQuery, FilterWords, check_sort, conditions, sql_where
+from .sql import set_by_url
+from .sqlite import SQLITE
 
-SORTS = ("date", "heat", "quality", "rank")
 # Relevance ranks the newest matches only: bm25 over every match of a common word
 # would cost a scan of the whole index per query (and news readers want recent hits).
 RANK_WINDOW = 5000
@@ -44,24 +47,6 @@ _ORDER = {
 # full: 300 ms p50 for a search on 20,000 articles. A CROSS JOIN keeps the left table the
 # outer loop (https://www.sqlite.org/optoverview.html#crossjoin), on every SQLite version.
 _MATCHED = "article_search CROSS JOIN articles AS a ON a.id = article_search.rowid"
-
-
-@dataclass(frozen=True)
-class ArticleQuery:
-    """What a list or search asks for; ``published=None`` means published or not."""
-
-    match: str | None = None  # a safe FTS5 expression
-    topic: str | None = None  # display name, as records carry it
-    provider: str | None = None  # domain, any case
-    since: datetime | None = None
-    until: datetime | None = None  # exclusive
-    min_quality: int | None = None
-    published: bool | None = True
-    cluster_id: int | None = None
-    pinned: bool | None = None  # True: pinned only; False: unpinned only
-    sort: str = "date"
-    offset: int = 0
-    limit: int = 20
 
 
 def connect_reader(path: str) -> sqlite3.Connection:
@@ -158,39 +143,17 @@ def _map_header(path: str, size: int) -> mmap.mmap | None:
         return None
 
 
-def _where(query: ArticleQuery) -> tuple[list[str], list[Any]]:
-    where: list[str] = []
-    params: list[Any] = []
-    if query.published is True:
-        where.append("a.is_published = 1")
-    elif query.published is False:
-        where.append("a.is_published IS NOT 1")
-    if query.since is not None:
-        where.append("a.published_utc >= ?")
-        params.append(codec.utc_key(query.since))
-    if query.until is not None:
-        where.append("a.published_utc < ?")
-        params.append(codec.utc_key(query.until))
-    if query.min_quality is not None:
-        where.append("a.quality >= ?")
-        params.append(query.min_quality)
-    if query.provider is not None:
-        where.append("a.provider_domain = ?")
-        params.append(query.provider.lower())
-    if query.topic is not None:
-        where.append("a.id IN (SELECT article_id FROM article_topics WHERE topic = ?)")
-        params.append(query.topic)
-    if query.cluster_id is not None:
-        where.append("a.cluster_id = ?")
-        params.append(query.cluster_id)
-    if query.pinned is not None:
-        where.append("a.pinned_utc IS NOT NULL" if query.pinned else "a.pinned_utc IS NULL")
-    return where, params
+_FILTERS = FilterWords(
+    published="a.is_published = 1",
+    unpublished="a.is_published IS NOT 1",
+    has_topic="a.id IN (SELECT article_id FROM article_topics WHERE topic = ?)",
+    topic=str,
+)
 
 
 def _source(query: ArticleQuery) -> tuple[str, list[str], list[Any]]:
     """The FROM clause, conditions and parameters of a list or search (FTS5 leads)."""
-    where, params = _where(query)
+    where, params = conditions(query, SQLITE, _FILTERS)
     if query.match is None:
         return "articles AS a", where, params
     return _MATCHED, ["article_search MATCH ?", *where], [query.match, *params]
@@ -207,17 +170,13 @@ def find_articles(conn: sqlite3.Connection, query: ArticleQuery) -> list[Article
         StoreError: the query failed (e.g. an FTS5 expression the index rejects).
         ValueError: ``query.sort`` is unknown, or ``rank`` without a match.
     """
-    if query.sort not in SORTS or (query.sort == "rank" and query.match is None):
-        raise ValueError(f"cannot sort by {query.sort!r} here")
+    check_sort(query)
     try:
         if query.sort == "rank":
             return _load(conn, _ranked_ids(conn, query))
         source, where, params = _source(query)
         order = "a.pinned_utc DESC, a.path ASC" if query.pinned else _ORDER[query.sort]
-        sql = f"SELECT a.id FROM {source}"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += f" ORDER BY {order} LIMIT ? OFFSET ?"
+        sql = f"SELECT a.id FROM {source}{sql_where(where)} ORDER BY {order} LIMIT ? OFFSET ?"
         ids = [row[0] for row in conn.execute(sql, [*params, query.limit, query.offset])]
         return _load(conn, ids)
     except sqlite3.Error as e:
@@ -234,7 +193,7 @@ def _ranked_ids(conn: sqlite3.Connection, query: ArticleQuery) -> list[int]:
     lowest rowid first, then ranking above it, walks the doclists twice: twice the time.)
     """
     assert query.match is not None
-    where, params = _where(query)
+    where, params = conditions(query, SQLITE, _FILTERS)
     needed = query.offset + query.limit
     take = max(4 * needed, 100)
     matched: int | None = None
@@ -242,7 +201,7 @@ def _ranked_ids(conn: sqlite3.Connection, query: ArticleQuery) -> list[int]:
         f"SELECT a.id FROM (SELECT id, r FROM (SELECT rowid AS id, {BM25} AS r "
         "FROM article_search WHERE article_search MATCH ? ORDER BY rowid DESC LIMIT ?) "
         "ORDER BY r LIMIT ?) AS m JOIN articles AS a ON a.id = m.id"
-        + (" WHERE " + " AND ".join(where) if where else "")
+        + sql_where(where)
         + " ORDER BY m.r, a.published_utc DESC, a.path ASC LIMIT ? OFFSET ?"
     )
     while True:
@@ -278,7 +237,7 @@ def _load(conn: sqlite3.Connection, ids: list[int]) -> list[Article]:
 def count_articles(conn: sqlite3.Connection, query: ArticleQuery) -> int:
     """How many articles match ``query`` (paging and sort ignored)."""
     source, where, params = _source(query)
-    sql = f"SELECT count(*) FROM {source}" + (" WHERE " + " AND ".join(where) if where else "")
+    sql = f"SELECT count(*) FROM {source}{sql_where(where)}"
     try:
         return int(conn.execute(sql, params).fetchone()[0])
     except sqlite3.Error as e:
@@ -336,25 +295,10 @@ def set_pinned(conn: sqlite3.Connection, url: str, when: datetime | None) -> boo
 
     Only ``pinned_utc`` changes, so the search triggers (``UPDATE OF data``) do not fire.
     """
-    try:
-        cursor = conn.execute(
-            "UPDATE articles SET pinned_utc = ? WHERE id = "
-            "(SELECT article_id FROM article_urls WHERE url = ?)",
-            (None if when is None else codec.utc_key(when), url),
-        )
-    except sqlite3.Error as e:
-        raise StoreError(f"pin failed: {e}") from e
-    return cursor.rowcount == 1
+    value = None if when is None else codec.utc_key(when)
+    return set_by_url(conn, SQLITE, "pinned_utc", value, url, "pin")
 
 
 def set_cluster(conn: sqlite3.Connection, url: str, cluster_id: int | None) -> bool:
     """Put the article reached by ``url`` in a story cluster (for the enrich stage, tests)."""
-    try:
-        cursor = conn.execute(
-            "UPDATE articles SET cluster_id = ? WHERE id = "
-            "(SELECT article_id FROM article_urls WHERE url = ?)",
-            (cluster_id, url),
-        )
-    except sqlite3.Error as e:
-        raise StoreError(f"cluster update failed: {e}") from e
-    return cursor.rowcount == 1
+    return set_by_url(conn, SQLITE, "cluster_id", cluster_id, url, "cluster update")

@@ -98,6 +98,26 @@ def updated(stored: Article, article: Article) -> Article | None:
     return replace(article, first_seen=codec.earliest(stored.first_seen, article.first_seen))
 
 
+def set_by_url(
+    conn: Connection, dialect: Dialect, column: str, value: Any, url: str, what: str
+) -> bool:
+    """Set one column of the article reached by ``url``; False if unknown.
+
+    Raises:
+        StoreError: the update failed (the message starts with ``what``).
+    """
+    m = dialect.mark
+    try:
+        cursor = conn.execute(
+            f"UPDATE articles SET {column} = {m} WHERE id = "
+            f"(SELECT article_id FROM article_urls WHERE url = {m})",
+            (value, url),
+        )
+    except dialect.error as e:
+        raise StoreError(f"{what} failed: {dialect.message(e)}") from e
+    return cursor.rowcount == 1
+
+
 class SQLStore:
     """The :class:`~.base.Store` methods both SQL backends run alike.
 
