@@ -1,8 +1,9 @@
 """One SQLite connection set up for the index: WAL, pragmas, migrations, transactions.
 
 :class:`~.sqlite.SQLiteStore` keeps its queries; this module keeps what any user of the
-file needs: how to open it safely, how to group writes, and how driver errors become
-:class:`~everyday.errors.StoreError`.
+file needs: how to open it safely, how to group writes (:mod:`.transactions`), how
+driver errors become :class:`~everyday.errors.StoreError`, and how the statements both
+backends share are worded for SQLite (:data:`SQLITE`, see :mod:`.sql`).
 
 Threads: the connection is opened with ``check_same_thread=False`` so an object made on
 one thread may be handed to another (e.g. ``asyncio.to_thread``), but it has no lock of
@@ -13,20 +14,42 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import StoreError
+from . import codec
 from .migrations import migrate
+from .sql import Dialect
+from .transactions import Transactions
 
 log = logging.getLogger(__name__)
 
 ANALYSIS_LIMIT = 400  # rows ANALYZE samples per index (https://sqlite.org/lang_analyze.html)
 
+SQLITE = Dialect(
+    error=sqlite3.Error,
+    message=str,
+    mark="?",
+    json_mark="?",
+    instant=codec.utc_key,  # instants are UTC key text, which sorts
+    instant_text=str,
+    json=codec.loads,  # JSON columns are TEXT
+    limit=lambda limit: -1 if limit is None else limit,  # a negative LIMIT is none
+    is_published="is_published = 1",
+    is_active="paused = 0",
+    added_order="rowid",
+    due_order="next_check_utc IS NOT NULL, next_check_utc, rowid",
+)
 
-class Database:
+
+class Database(Transactions):
     """An open, migrated SQLite file in WAL mode, with nestable transactions."""
+
+    dialect = SQLITE
+    # The write lock at once, so two writers queue instead of deadlocking.
+    begin = ("BEGIN IMMEDIATE",)
+    log_key = "path"
+    conn: sqlite3.Connection
 
     def __init__(self, path: str | Path, *, timeout: float = 5.0) -> None:
         """Open (creating it and its folder if needed) and migrate the database.
@@ -36,6 +59,7 @@ class Database:
                 is from a newer everyday.
         """
         self.path = Path(path)
+        self.label = str(self.path)
         self._depth = 0
         self._closed = False
         try:
@@ -65,52 +89,6 @@ class Database:
         self.conn.execute("PRAGMA synchronous = NORMAL")
         self.conn.execute("PRAGMA foreign_keys = ON")
         self.conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Group writes: commit once on success, roll back on error.
-
-        Nested calls become savepoints, so an inner failure the caller catches undoes
-        only the inner writes. The outermost level takes the write lock at once
-        (``BEGIN IMMEDIATE``) so two writers queue instead of deadlocking.
-
-        Raises:
-            StoreError: the transaction could not begin or commit.
-        """
-        rollback: tuple[str, ...]
-        if self._depth == 0:
-            begin, commit, rollback = "BEGIN IMMEDIATE", ("COMMIT",), ("ROLLBACK",)
-        else:
-            name = f"sp{self._depth}"
-            begin, commit = f"SAVEPOINT {name}", (f"RELEASE {name}",)
-            rollback = (f"ROLLBACK TO {name}", f"RELEASE {name}")
-        self._control(begin)
-        self._depth += 1
-        try:
-            yield
-        except BaseException:
-            self._depth -= 1
-            self._undo(rollback)
-            raise
-        self._depth -= 1
-        try:
-            self._control(*commit)
-        except StoreError:
-            self._undo(rollback)
-            raise
-
-    def _control(self, *statements: str) -> None:
-        for statement in statements:
-            try:
-                self.conn.execute(statement)
-            except sqlite3.Error as e:
-                raise StoreError(f"{self.path}: {statement} failed: {e}") from e
-
-    def _undo(self, statements: tuple[str, ...]) -> None:
-        try:
-            self._control(*statements)
-        except StoreError as e:  # the original error matters more; keep it
-            log.warning("rollback failed path=%s error=%s", self.path, e)
 
     def close(self) -> None:
         """Release the connection; unusable afterwards. Idempotent."""

@@ -15,48 +15,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import psycopg
-
 from ..models import Article, Source
-from . import codec
 from .base import Store
-from .postgres_database import Connection, PostgresDatabase, one_line
+from .postgres_database import POSTGRES, Connection, PostgresDatabase
 from .postgres_rows import (
     ARTICLE_CASTS,
     ARTICLE_FIELDS,
     SOURCE_FIELDS,
     article_params,
-    instant,
     source_params,
 )
-from .sql import Dialect, SQLStore, translated
+from .sql import SQLStore, translated
 
 _SOURCE_COLUMNS = ", ".join(SOURCE_FIELDS)
 _SOURCE_VALUES = ", ".join(f"%({name})s" for name in SOURCE_FIELDS)
 _SOURCE_SET = ", ".join(f"{name} = %({name})s" for name in SOURCE_FIELDS[1:])
 _ARTICLE_COLUMNS = ", ".join(ARTICLE_FIELDS)
 _ARTICLE_VALUES = ", ".join(f"%s{ARTICLE_CASTS.get(name, '')}" for name in ARTICLE_FIELDS)
-
-
-def _limit(limit: int | None) -> int | None:
-    # SQLite reads a negative LIMIT as none; PostgreSQL refuses it. NULL means none.
-    return None if limit is None or limit < 0 else limit
-
-
-POSTGRES = Dialect(
-    error=psycopg.Error,
-    message=one_line,
-    mark="%s",
-    json_mark="%s::json",
-    instant=instant,  # a timestamptz; naive counts as UTC
-    instant_text=codec.utc_key,
-    json=lambda value: value,  # psycopg decodes json columns
-    limit=_limit,
-    is_published="is_published",
-    is_active="NOT paused",
-    added_order="id",
-    due_order="next_check_utc NULLS FIRST, id",
-)
 
 
 class PostgresStore(SQLStore):
@@ -81,7 +56,7 @@ class PostgresStore(SQLStore):
         """
         self._db = PostgresDatabase(dsn)
         self._conn = self._db.conn
-        self.name = self.label = self._db.name
+        self.name = self._db.name
 
     @property
     def connection(self) -> Connection:

@@ -2,7 +2,9 @@
 
 The twin of :mod:`.database` for the server backend: :class:`~.postgres.PostgresStore`
 keeps its queries; this module keeps how to connect (a connect timeout, a UTC session),
-how to group writes, and how driver errors become :class:`~everyday.errors.StoreError`.
+how to group writes (:mod:`.transactions`), how driver errors become
+:class:`~everyday.errors.StoreError`, and how the statements both backends share are
+worded for PostgreSQL (:data:`POSTGRES`, see :mod:`.sql`).
 Messages name the server by its connection parameters with the password masked: libpq's
 own parse errors quote the string they choke on, so those are never passed on.
 
@@ -17,15 +19,17 @@ Threads: like :class:`~.database.Database`, use it from one thread at a time.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import DictRow, dict_row
 
 from ..errors import StoreError
+from . import codec
 from .postgres_migrations import WRITE_LOCK, migrate
+from .postgres_rows import instant
+from .sql import Dialect
+from .transactions import Transactions
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +72,27 @@ def one_line(error: BaseException) -> str:
     return " ".join(str(error).split())
 
 
+def _limit(limit: int | None) -> int | None:
+    # SQLite reads a negative LIMIT as none; PostgreSQL refuses it. NULL means none.
+    return None if limit is None or limit < 0 else limit
+
+
+POSTGRES = Dialect(
+    error=psycopg.Error,
+    message=one_line,
+    mark="%s",
+    json_mark="%s::json",
+    instant=instant,  # a timestamptz; naive counts as UTC
+    instant_text=codec.utc_key,
+    json=lambda value: value,  # psycopg decodes json columns
+    limit=_limit,
+    is_published="is_published",
+    is_active="NOT paused",
+    added_order="id",
+    due_order="next_check_utc NULLS FIRST, id",
+)
+
+
 def connect(dsn: str) -> tuple[str, Connection]:
     """An autocommit connection (rows as dicts) in a UTC session, and the server's name
     for messages (:func:`describe`). No migration: for users of a migrated index.
@@ -99,8 +124,14 @@ def connect(dsn: str) -> tuple[str, Connection]:
     return name, conn
 
 
-class PostgresDatabase:
+class PostgresDatabase(Transactions):
     """An open, migrated PostgreSQL connection (autocommit) with nestable transactions."""
+
+    dialect = POSTGRES
+    # The write lock first, so writers queue instead of deadlocking (module docstring).
+    begin = ("BEGIN", f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
+    log_key = "server"
+    conn: Connection
 
     def __init__(self, dsn: str) -> None:
         """Connect, set the session up and migrate the schema.
@@ -110,6 +141,7 @@ class PostgresDatabase:
                 the login, a migration fails, or the schema is from a newer everyday.
         """
         self.name, self.conn = connect(dsn)
+        self.label = self.name
         self._depth = 0
         try:
             version = migrate(self.conn)
@@ -120,41 +152,6 @@ class PostgresDatabase:
             raise StoreError(f"{self.name}: cannot open the index: {one_line(e)}") from e
         log.debug("opened database server=%s schema=%d", self.name, version)
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Group writes: commit once on success, roll back on error.
-
-        Nested calls become savepoints, so an inner failure the caller catches undoes
-        only the inner writes. The outermost level takes the write lock first, so
-        writers queue instead of deadlocking (see the module docstring).
-
-        Raises:
-            StoreError: the transaction could not begin or commit.
-        """
-        begin: tuple[str, ...]
-        rollback: tuple[str, ...]
-        if self._depth == 0:
-            begin = ("BEGIN", f"SELECT pg_advisory_xact_lock({WRITE_LOCK})")
-            commit, rollback = ("COMMIT",), ("ROLLBACK",)
-        else:
-            name = f"sp{self._depth}"
-            begin, commit = (f"SAVEPOINT {name}",), (f"RELEASE {name}",)
-            rollback = (f"ROLLBACK TO {name}", f"RELEASE {name}")
-        self._begin(begin)
-        self._depth += 1
-        try:
-            yield
-        except BaseException:
-            self._depth -= 1
-            self._undo(rollback)
-            raise
-        self._depth -= 1
-        try:
-            self._control(*commit)
-        except StoreError:
-            self._undo(rollback)
-            raise
-
     def _begin(self, statements: tuple[str, ...]) -> None:
         try:
             self._control(*statements)
@@ -162,19 +159,6 @@ class PostgresDatabase:
             if statements[0] == "BEGIN":  # the lock failed after BEGIN: leave no transaction
                 self._undo(("ROLLBACK",))
             raise
-
-    def _control(self, *statements: str) -> None:
-        for statement in statements:
-            try:
-                self.conn.execute(statement)
-            except psycopg.Error as e:
-                raise StoreError(f"{self.name}: {statement} failed: {one_line(e)}") from e
-
-    def _undo(self, statements: tuple[str, ...]) -> None:
-        try:
-            self._control(*statements)
-        except StoreError as e:  # the original error matters more; keep it
-            log.warning("rollback failed server=%s error=%s", self.name, e)
 
     def close(self) -> None:
         """Release the connection; unusable afterwards. Idempotent."""

@@ -31,8 +31,7 @@ from ..errors import StoreError
 from ..models import Article
 from . import codec
 from .filters import ArticleQuery, FilterWords, check_sort, conditions, sql_where
-from .postgres import POSTGRES
-from .postgres_database import Connection, one_line
+from .postgres_database import POSTGRES, Connection, one_line
 from .postgres_rows import instant
 from .sql import set_by_url
 

@@ -26,9 +26,9 @@ from typing import Any
 from ..errors import StoreError
 from ..models import Article
 from . import codec
+from .database import SQLITE
 from .filters import ArticleQuery, FilterWords, check_sort, conditions, sql_where
 from .sql import set_by_url
-from .sqlite import SQLITE
 
 # Relevance ranks the newest matches only: bm25 over every match of a common word
 # would cost a scan of the whole index per query (and news readers want recent hits).

@@ -49,6 +49,8 @@ class Connection(Protocol):
 class OpenDatabase(Protocol):
     """The backend's open connection with its nestable transactions."""
 
+    label: str  # what messages name it by: the file, the server
+
     def transaction(self) -> AbstractContextManager[None]: ...
 
     def close(self) -> None: ...
@@ -121,16 +123,19 @@ def set_by_url(
 class SQLStore:
     """The :class:`~.base.Store` methods both SQL backends run alike.
 
-    A backend sets :attr:`dialect`, and in ``__init__`` ``_db``, ``_conn`` and
-    ``label`` (what messages name it by); it adds the statements its dialect words
+    A backend sets :attr:`dialect`, and in ``__init__`` ``_db`` and ``_conn``; it adds the statements its dialect words
     differently (:meth:`add_source`, :meth:`set_source`, :meth:`_owners`,
     :meth:`_add_urls`, :meth:`_insert`, :meth:`_insert_article`, :meth:`_set_article`).
     """
 
     dialect: ClassVar[Dialect]
-    label: str
     _db: OpenDatabase
     _conn: Connection
+
+    @property
+    def label(self) -> str:
+        """What messages name the store by: its file or server."""
+        return self._db.label
 
     def __enter__(self) -> Self:
         return self

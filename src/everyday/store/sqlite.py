@@ -20,27 +20,12 @@ from typing import TYPE_CHECKING, Any
 from ..models import Article, Source
 from . import codec
 from .base import Store
-from .database import Database
-from .sql import Dialect, SQLStore, translated
+from .database import SQLITE, Database
+from .sql import SQLStore, translated
 
 _SOURCE_COLUMNS = (
     "url, kind, title, etag, last_modified, last_checked, next_check, next_check_utc, "
     "error_count, last_error, paused, interval_seconds"
-)
-
-SQLITE = Dialect(
-    error=sqlite3.Error,
-    message=str,
-    mark="?",
-    json_mark="?",
-    instant=codec.utc_key,  # instants are UTC key text, which sorts
-    instant_text=str,
-    json=codec.loads,  # JSON columns are TEXT
-    limit=lambda limit: -1 if limit is None else limit,  # a negative LIMIT is none
-    is_published="is_published = 1",
-    is_active="paused = 0",
-    added_order="rowid",
-    due_order="next_check_utc IS NOT NULL, next_check_utc, rowid",
 )
 
 
@@ -69,7 +54,6 @@ class SQLiteStore(SQLStore):
         self._db = Database(path, timeout=timeout)
         self._conn = self._db.conn
         self.path = self._db.path
-        self.label = str(self.path)
 
     @property
     def connection(self) -> sqlite3.Connection:
