@@ -11,23 +11,15 @@ shipped (databases in the field have run it).
 
 from __future__ import annotations
 
-import logging
 import sqlite3
 from collections.abc import Callable
 
-from ..errors import StoreError
-
-log = logging.getLogger(__name__)
-
-
-def _run(conn: sqlite3.Connection, *statements: str) -> None:
-    for statement in statements:
-        conn.execute(statement)
+from .schema import run_pending, run_statements
 
 
 def create_sources(conn: sqlite3.Connection) -> None:
     """Polled sources and their fetch state (next_check_utc is the sortable due time)."""
-    _run(
+    run_statements(
         conn,
         """CREATE TABLE sources (
             url TEXT PRIMARY KEY,
@@ -49,7 +41,7 @@ def create_sources(conn: sqlite3.Connection) -> None:
 
 def create_articles(conn: sqlite3.Connection) -> None:
     """Articles as codec JSON plus the columns queries filter and sort on."""
-    _run(
+    run_statements(
         conn,
         """CREATE TABLE articles (
             id INTEGER PRIMARY KEY,
@@ -79,7 +71,7 @@ def create_articles(conn: sqlite3.Connection) -> None:
 
 def create_failures(conn: sqlite3.Connection) -> None:
     """Article URLs that failed, so a re-run skips them until a retry time."""
-    _run(
+    run_statements(
         conn,
         """CREATE TABLE failures (
             id INTEGER PRIMARY KEY,
@@ -95,7 +87,7 @@ def create_failures(conn: sqlite3.Connection) -> None:
 
 def create_runs(conn: sqlite3.Connection) -> None:
     """One row per pipeline pass; AUTOINCREMENT so ids are never reused."""
-    _run(
+    run_statements(
         conn,
         """CREATE TABLE runs (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -109,7 +101,7 @@ def create_runs(conn: sqlite3.Connection) -> None:
 
 def add_serve_columns(conn: sqlite3.Connection) -> None:
     """Columns the live API filters on: story cluster, admin pin, provider domain (derived)."""
-    _run(
+    run_statements(
         conn,
         "ALTER TABLE articles ADD COLUMN cluster_id INTEGER",
         "ALTER TABLE articles ADD COLUMN pinned_utc TEXT",
@@ -129,7 +121,7 @@ def add_serve_columns(conn: sqlite3.Connection) -> None:
 
 def create_article_topics(conn: sqlite3.Connection) -> None:
     """Topic names of each article, kept in step with ``articles.data`` by triggers."""
-    _run(
+    run_statements(
         conn,
         """CREATE TABLE article_topics (
             article_id INTEGER NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
@@ -169,7 +161,7 @@ def create_article_search(conn: sqlite3.Connection) -> None:
         f"VALUES ('delete', old.id, {old});"
     )
     insert = f"INSERT INTO article_search (rowid, title, excerpt, text) VALUES (new.id, {new});"
-    _run(
+    run_statements(
         conn,
         "CREATE VIRTUAL TABLE article_search USING fts5("
         # prefix: 2- and 3-letter prefix queries (robo*) read one list, not every word.
@@ -186,7 +178,7 @@ def create_article_search(conn: sqlite3.Connection) -> None:
 
 def create_api_keys(conn: sqlite3.Connection) -> None:
     """API keys of ``everyday serve``: a public id, a salted hash of the secret, a scope."""
-    _run(
+    run_statements(
         conn,
         """CREATE TABLE api_keys (
             id TEXT PRIMARY KEY,
@@ -202,7 +194,7 @@ def create_api_keys(conn: sqlite3.Connection) -> None:
 
 def create_admin_log(conn: sqlite3.Connection) -> None:
     """What each admin request did, by which key, from where, and when."""
-    _run(
+    run_statements(
         conn,
         """CREATE TABLE admin_log (
             id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -231,7 +223,7 @@ def fill_cluster_ids(conn: sqlite3.Connection) -> None:
     writes an article also files it under its story without knowing about clusters.
     """
     new = _STORY_OF.format(t="new")
-    _run(
+    run_statements(
         conn,
         "CREATE TRIGGER article_cluster_insert AFTER INSERT ON articles BEGIN "
         f"UPDATE articles SET cluster_id = {new} WHERE id = new.id; END",
@@ -277,15 +269,7 @@ def migrate(conn: sqlite3.Connection, migrations: list[Callable[..., None]] | No
         return len(migrations)
     conn.execute("BEGIN IMMEDIATE")
     try:
-        version = get_version(conn)
-        if version > len(migrations):
-            raise StoreError(
-                f"database schema version {version} is newer than this everyday "
-                f"({len(migrations)}); upgrade everyday"
-            )
-        for number, step in enumerate(migrations[version:], start=version + 1):
-            log.info("migrating database step=%d name=%s", number, step.__name__)
-            step(conn)
+        run_pending(conn, migrations, get_version(conn))
         # PRAGMA takes no parameters; the value is an int we computed.
         conn.execute(f"PRAGMA user_version = {len(migrations)}")
     except BaseException:

@@ -17,7 +17,6 @@ shipped (databases in the field have run it).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -25,11 +24,9 @@ from typing import Any
 import psycopg
 from psycopg.rows import tuple_row
 
-from ..errors import StoreError
 from . import codec
 from .postgres_rows import article_search_params
-
-log = logging.getLogger(__name__)
+from .schema import run_pending, run_statements
 
 # pg_advisory_xact_lock key of every write transaction and of migrations: b"everyday".
 WRITE_LOCK = int.from_bytes(b"everyday", "big")
@@ -39,14 +36,9 @@ CHANGES_CHANNEL = "everyday_changes"
 Migration = Callable[[psycopg.Connection[Any]], None]
 
 
-def _run(conn: psycopg.Connection[Any], *statements: str) -> None:
-    for statement in statements:
-        conn.execute(statement)
-
-
 def create_sources(conn: psycopg.Connection[Any]) -> None:
     """Polled sources and their fetch state; ``id`` keeps the order they were added."""
-    _run(
+    run_statements(
         conn,
         """CREATE TABLE sources (
             url text PRIMARY KEY,
@@ -70,7 +62,7 @@ def create_sources(conn: psycopg.Connection[Any]) -> None:
 def create_articles(conn: psycopg.Connection[Any]) -> None:
     """Articles as codec JSON plus the columns queries filter and sort on, and every URL
     an article was reached by (its canonical URL included)."""
-    _run(
+    run_statements(
         conn,
         """CREATE TABLE articles (
             id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -103,7 +95,7 @@ def create_articles(conn: psycopg.Connection[Any]) -> None:
 
 def create_failures(conn: psycopg.Connection[Any]) -> None:
     """Article URLs that failed, so a re-run skips them until a retry time."""
-    _run(
+    run_statements(
         conn,
         """CREATE TABLE failures (
             id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -119,7 +111,7 @@ def create_failures(conn: psycopg.Connection[Any]) -> None:
 
 def create_runs(conn: psycopg.Connection[Any]) -> None:
     """One row per pipeline pass; identity ids come from a sequence, never reused."""
-    _run(
+    run_statements(
         conn,
         """CREATE TABLE runs (
             id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -139,14 +131,14 @@ def add_serve_columns(conn: psycopg.Connection[Any]) -> None:
     Paths sort with ``COLLATE "C"`` (bytes, as SQLite's BINARY), whatever the database's
     collation, and NULL heat or quality last, as SQLite's DESC puts them.
     """
-    _run(
+    run_statements(
         conn,
         "ALTER TABLE articles ADD COLUMN provider_domain text NOT NULL DEFAULT ''",
         "ALTER TABLE articles ADD COLUMN topics text[] NOT NULL DEFAULT '{}'",
         "ALTER TABLE articles ADD COLUMN search tsvector NOT NULL DEFAULT ''",
     )
     _fill_serve_columns(conn)
-    _run(
+    run_statements(
         conn,
         "CREATE INDEX articles_search ON articles USING gin (search)",
         "CREATE INDEX articles_topics ON articles USING gin (topics)",
@@ -178,7 +170,7 @@ def create_api_keys(conn: psycopg.Connection[Any]) -> None:
 
     Times are the ISO text SQLite keeps, so both backends list keys alike.
     """
-    _run(
+    run_statements(
         conn,
         """CREATE TABLE api_keys (
             id text PRIMARY KEY,
@@ -198,7 +190,7 @@ def create_admin_log(conn: psycopg.Connection[Any]) -> None:
     ``at_utc`` is ISO text and ``detail`` ``json``, so ``GET /api/admin/log`` answers
     what it answers on SQLite.
     """
-    _run(
+    run_statements(
         conn,
         """CREATE TABLE admin_log (
             id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -220,7 +212,7 @@ def notify_article_changes(conn: psycopg.Connection[Any]) -> None:
     A statement trigger, so a batch is one signal; PostgreSQL sends it at commit, once
     per transaction however many statements raised it, and never for a rollback.
     """
-    _run(
+    run_statements(
         conn,
         "CREATE FUNCTION everyday_articles_changed() RETURNS trigger LANGUAGE plpgsql AS "
         f"$$ BEGIN PERFORM pg_notify('{CHANGES_CHANNEL}', ''); RETURN NULL; END $$",
@@ -266,15 +258,7 @@ def migrate(conn: psycopg.Connection[Any], migrations: list[Migration] | None = 
     if get_version(conn) == len(migrations):
         return len(migrations)
     with _session_lock(conn), conn.transaction():
-        version = get_version(conn)
-        if version > len(migrations):
-            raise StoreError(
-                f"database schema version {version} is newer than this everyday "
-                f"({len(migrations)}); upgrade everyday"
-            )
-        for number, step in enumerate(migrations[version:], start=version + 1):
-            log.info("migrating database step=%d name=%s", number, step.__name__)
-            step(conn)
+        run_pending(conn, migrations, get_version(conn))
         _set_version(conn, len(migrations))
     return len(migrations)
 
