@@ -10,7 +10,9 @@ the admin log still names the key.
 Scopes: ``read`` (private reads, unpublished records) and ``admin`` (everything).
 
 The functions taking a connection are SQLite's; :mod:`.keys_postgres` has the same for
-PostgreSQL. Drawing a key (:func:`new_key`) and checking one (:func:`verify`) are shared.
+PostgreSQL. Drawing a key (:func:`new_key`) and checking one (:func:`verify`) are shared,
+and so are :func:`check_token` and :func:`revoke_key`, given the backend's
+:class:`~everyday.store.sql.Dialect` (SQLite's by default).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from typing import Any, Protocol
 
 from ..errors import StoreError
 from ..store import codec
+from ..store.database import SQLITE
+from ..store.sql import Connection, Dialect
 
 SCOPES = ("read", "admin")
 
@@ -136,15 +140,16 @@ def key_id_of(key_id: str) -> str:
     return match.group(1) if match else key_id
 
 
-def revoke_key(conn: sqlite3.Connection, key_id: str, now: datetime) -> bool:
+def revoke_key(conn: Connection, key_id: str, now: datetime, dialect: Dialect = SQLITE) -> bool:
     """Revoke a key by id (or by a whole token); False if unknown or already revoked."""
+    m = dialect.mark
     try:
         cursor = conn.execute(
-            "UPDATE api_keys SET revoked_utc = ? WHERE id = ? AND revoked_utc IS NULL",
+            f"UPDATE api_keys SET revoked_utc = {m} WHERE id = {m} AND revoked_utc IS NULL",
             (codec.utc_key(now), key_id_of(key_id)),
         )
-    except sqlite3.Error as e:
-        raise StoreError(f"cannot revoke the key: {e}") from e
+    except dialect.error as e:
+        raise StoreError(f"cannot revoke the key: {dialect.message(e)}") from e
     return cursor.rowcount == 1
 
 
@@ -164,16 +169,17 @@ def verify(row: Row | None, secret: str) -> ApiKey | None:
     return None if key.revoked is not None else key
 
 
-def check_token(conn: sqlite3.Connection, token: str) -> ApiKey | None:
+def check_token(conn: Connection, token: str, dialect: Dialect = SQLITE) -> ApiKey | None:
     """The live key a token proves, or None (malformed, unknown, wrong secret, revoked)."""
     parsed = parse_token(token)
     if parsed is None:
         return None
     key_id, secret = parsed
+    m = dialect.mark
     try:
-        row = conn.execute("SELECT * FROM api_keys WHERE id = ?", (key_id,)).fetchone()
-    except sqlite3.Error as e:
-        raise StoreError(f"cannot read the keys: {e}") from e
+        row = conn.execute(f"SELECT * FROM api_keys WHERE id = {m}", (key_id,)).fetchone()
+    except dialect.error as e:
+        raise StoreError(f"cannot read the keys: {dialect.message(e)}") from e
     return verify(row, secret)
 
 

@@ -14,8 +14,9 @@ import psycopg
 
 from ..errors import StoreError
 from ..store import codec
-from ..store.postgres_database import Connection, one_line
-from .keys import ApiKey, key_id_of, key_of_row, new_key, parse_token, verify
+from ..store.postgres_database import POSTGRES, Connection, one_line
+from . import keys
+from .keys import ApiKey, key_of_row, new_key
 
 
 def create_key(conn: Connection, name: str, scope: str, now: datetime) -> tuple[str, ApiKey]:
@@ -52,27 +53,12 @@ def list_keys(conn: Connection) -> list[ApiKey]:
 
 def revoke_key(conn: Connection, key_id: str, now: datetime) -> bool:
     """Revoke a key by id (or by a whole token); False if unknown or already revoked."""
-    try:
-        cursor = conn.execute(
-            "UPDATE api_keys SET revoked_utc = %s WHERE id = %s AND revoked_utc IS NULL",
-            (codec.utc_key(now), key_id_of(key_id)),
-        )
-    except psycopg.Error as e:
-        raise StoreError(f"cannot revoke the key: {one_line(e)}") from e
-    return cursor.rowcount == 1
+    return keys.revoke_key(conn, key_id, now, POSTGRES)
 
 
 def check_token(conn: Connection, token: str) -> ApiKey | None:
     """The live key a token proves, or None (malformed, unknown, wrong secret, revoked)."""
-    parsed = parse_token(token)
-    if parsed is None:
-        return None
-    key_id, secret = parsed
-    try:
-        row = conn.execute("SELECT * FROM api_keys WHERE id = %s", (key_id,)).fetchone()
-    except psycopg.Error as e:
-        raise StoreError(f"cannot read the keys: {one_line(e)}") from e
-    return verify(row, secret)
+    return keys.check_token(conn, token, POSTGRES)
 
 
 def add_log_row(conn: Connection, values: tuple[Any, ...]) -> None:
