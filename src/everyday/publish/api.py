@@ -30,6 +30,7 @@ import yaml
 from everyday.errors import ConfigError, RecordError
 from everyday.models import Image
 from everyday.records.frontmatter import format_datetime, split_front_matter
+from everyday.records.layout import LOADER
 from everyday.settings import SiteSettings
 from everyday.taxonomy import Taxonomy, Topic
 
@@ -351,7 +352,7 @@ def parse_newsletter(text: str, name: str) -> NewsletterEntry:
     """
     source, _body = split_front_matter(text, name)
     try:
-        data = yaml.safe_load(source)
+        data = yaml.load(source, Loader=LOADER)
     except yaml.YAMLError as e:
         raise RecordError(f"{name}: front matter is not valid YAML: {e}") from e
     if not isinstance(data, dict) or not isinstance(data.get("publishedDateTime"), datetime):
