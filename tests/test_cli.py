@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -85,6 +86,9 @@ def test_demo_collects_then_finds_nothing_new(tmp_path: Path) -> None:
     assert count >= 50
     assert f"{count} new" in first.output
     assert "skipped" in first.output and "http-404" in first.output
+    # Not a terminal: one line per problem, the URL whole (greppable, pasteable).
+    skipped = [line for line in first.output.splitlines() if line.startswith("  skipped article")]
+    assert any(re.fullmatch(r"  skipped article http://\S+/\S+: http-404: .+", s) for s in skipped)
     second = invoke("demo", str(hub), "--port", port)
     assert second.exit_code == 0, second.output
     assert "0 new, 0 updated" in second.output
@@ -267,3 +271,20 @@ def test_the_everyday_process_builds_and_reports(tmp_path: Path) -> None:
     assert f"site: {written} written, 0 unchanged" in done.stdout
     again = subprocess.run([*command, "--out", str(out)], capture_output=True, text=True)
     assert again.returncode == 0 and f"0 written, {written} unchanged" in again.stdout
+
+
+def test_problems_on_a_terminal_wrap_in_their_cells_and_are_not_markup(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from rich.console import Console
+
+    from everyday.cli import output
+
+    screen = Console(force_terminal=True, width=60, record=True, color_system=None)
+    monkeypatch.setattr(output, "console", screen)
+    url = "http://example.org/" + "a-very-long-path-segment/" * 4 + "end"
+    output.print_problems("Articles skipped", "skipped article", {url: "[smtp] refused"})
+    text = screen.export_text()
+    assert "…" not in text and "[smtp] refused" in text
+    cells = "".join(line.strip("│ ").split("│")[0].strip() for line in text.splitlines()[3:-1])
+    assert url in cells  # folded over several lines, every character kept

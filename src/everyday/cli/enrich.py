@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.table import Table
 
 from ..app import open_hub
 from ..enrichment import Events, enrich_pending
@@ -21,7 +20,7 @@ from ..importer import import_records
 from ..settings import load_settings
 from . import EXIT_ATTENTION, cli
 from .options import hub_option, resolve_hub
-from .output import console, log_to_file, progress_bar
+from .output import console, log_to_file, print_problems, progress_bar
 
 if TYPE_CHECKING:
     from rich.progress import TaskID
@@ -124,11 +123,7 @@ def import_(hub_dir: Path | None, path: Path, strip_derived: bool, no_progress: 
         f"{len(report.duplicates)} duplicates, {len(report.failed)} failed, "
         f"{report.renamed} renamed; provider tiers known: {report.tiers_learned}"
     )
-    if report.failed:
-        table = Table("file", "reason", title="Records that failed", title_justify="left")
-        for name, reason in sorted(report.failed.items()):
-            table.add_row(name, reason)
-        console.print(table)
+    print_problems("Records that failed", "file", report.failed)
     sys.exit(EXIT_ATTENTION if report.failed else 0)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -81,10 +81,37 @@ def progress_bar(label: str) -> Progress:
     return Progress(*columns, console=err_console, transient=True)
 
 
+def print_problems(title: str, what: str, reasons: Mapping[str, str]) -> None:
+    """Each problem once with its reason, in name order.
+
+    On a terminal, a table whose cells wrap (never cut with an ellipsis); elsewhere (a
+    pipe, cron's mail, a log file) one ``what URL: reason`` line each, so the URL or
+    path stays whole for grep and for pasting.
+    """
+    if not reasons:
+        return
+    rows = sorted(reasons.items())
+    if not console.is_terminal:
+        console.print(f"{title}:", markup=False, highlight=False)
+        for name, reason in rows:
+            console.print(f"  {what} {name}: {reason}", markup=False, highlight=False)
+        return
+    from rich.table import Column, Table
+    from rich.text import Text
+
+    table = Table(
+        Column(what, overflow="fold"),
+        Column("reason", overflow="fold"),
+        title=title,
+        title_justify="left",
+    )
+    for name, reason in rows:
+        table.add_row(Text(name), Text(reason))  # Text: a "[...]" in them is not markup
+    console.print(table)
+
+
 def print_summary(summary: RunSummary, news_dir: Path) -> None:
     """The end-of-pass report: numbers first, then each failure once with its reason."""
-    from rich.table import Table
-
     c = summary.counts()
     console.print(
         f"[bold]{c['new']} new[/], {c['updated']} updated, {c['skipped']} skipped "
@@ -95,16 +122,8 @@ def print_summary(summary: RunSummary, news_dir: Path) -> None:
         console.print(
             f"enrich: {c['rewritten']} records rewritten, {c['demoted']} no longer published"
         )
-    if summary.sources_failed:
-        table = Table("failed source", "reason", title="Sources that failed", title_justify="left")
-        for url, reason in sorted(summary.sources_failed.items()):
-            table.add_row(url, reason)
-        console.print(table)
-    if summary.skipped:
-        table = Table("skipped article", "reason", title="Articles skipped", title_justify="left")
-        for url, reason in sorted(summary.skipped.items()):
-            table.add_row(url, reason)
-        console.print(table)
+    print_problems("Sources that failed", "failed source", summary.sources_failed)
+    print_problems("Articles skipped", "skipped article", summary.skipped)
     for warning in summary.warnings:
         console.print(f"[yellow]warning:[/] {warning}")
     console.print(f"records: {news_dir}")
