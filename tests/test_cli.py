@@ -271,6 +271,7 @@ def test_the_everyday_process_builds_and_reports(tmp_path: Path) -> None:
     assert f"site: {written} written, 0 unchanged" in done.stdout
     again = subprocess.run([*command, "--out", str(out)], capture_output=True, text=True)
     assert again.returncode == 0 and f"0 written, {written} unchanged" in again.stdout
+    assert re.search(r" in \S+ \(\d+\.\d\d s\)$", again.stdout.strip())  # and how long
 
 
 def test_problems_on_a_terminal_wrap_in_their_cells_and_are_not_markup(

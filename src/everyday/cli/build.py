@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -26,6 +27,7 @@ def build_and_report(
     ``full`` ignores the build state and renders every file; unchanged bytes are still
     not rewritten, so their mtime stays.
     """
+    started = time.perf_counter()
     store = open_store(settings)  # the store alone: a build needs no topic model
     try:
         clusters = store.get_clusters()
@@ -47,7 +49,7 @@ def build_and_report(
     where = out_dir or settings.path(settings.publish.out_dir)
     console.print(
         f"site: {len(report.written)} written, {report.unchanged_count} unchanged, "
-        f"{len(report.removed)} removed in {where}"
+        f"{len(report.removed)} removed in {where} ({time.perf_counter() - started:.2f} s)"
     )
     return report
 
