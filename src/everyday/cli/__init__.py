@@ -79,6 +79,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "sources",
         "Manage the sources a hub polls (kept in everyday.toml and the index).",
     ),
+    "status": (
+        "status",
+        "Show the hub at a glance: records, sources, the latest passes and the site.",
+    ),
     "topics": (
         "topics",
         "Train and use a topic classifier learned from the hub's own labelled records.",
