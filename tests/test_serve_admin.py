@@ -141,6 +141,28 @@ def test_sources_add_pause_remove_keep_store_and_config_in_step(
     assert load_settings(hub.hub_dir, env={}).sources == ()
 
 
+def test_status_for_monitoring_needs_an_admin_key(app: Starlette, hub: Settings) -> None:
+    headers = auth(new_key(hub))
+
+    async def go(client: httpx.AsyncClient) -> list[httpx.Response]:
+        await client.post(
+            "/api/admin/sources", json={"url": "https://a.example/f"}, headers=headers
+        )
+        return [
+            await client.get("/api/admin/status"),
+            await client.get("/api/admin/status", headers=auth(new_key(hub, "read"))),
+            await client.get("/api/admin/status", headers=headers),
+        ]
+
+    anonymous, reader, admin = run(app, go)
+    assert (anonymous.status_code, reader.status_code, admin.status_code) == (401, 403, 200)
+    data = admin.json()
+    assert data["records"]["indexed"] == 30 and data["title"] == hub.site.title
+    assert [s["url"] for s in data["sources"]] == ["https://a.example/f"]
+    assert data["needsAttention"] is False and data["passes"] == []
+    assert admin.headers["Cache-Control"] == "no-store"
+
+
 @pytest.mark.parametrize(
     ("content", "status", "message"),
     [

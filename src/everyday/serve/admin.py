@@ -36,6 +36,7 @@ from ..pipeline import keep_derived, run_pass
 from ..records.files import write_record
 from ..records.frontmatter import format_record
 from ..settings import load_settings
+from ..status import hub_status
 from ..store import codec
 from ..store.base import Store
 from .auth import client_address, require_key
@@ -248,6 +249,16 @@ async def list_sources(request: Request) -> Response:
     return await act(request, "source.list", work)
 
 
+async def hub_status_of(request: Request) -> Response:
+    """``GET /api/admin/status``: what ``everyday status --json`` prints, for monitoring."""
+    state: ServeState = request.app.state.serve
+
+    def work(store: Store, data: dict[str, Any]) -> tuple[int, None, dict[str, Any]]:
+        return 200, None, hub_status(state.settings, store, datetime.now(UTC)).as_dict()
+
+    return await act(request, "status", work)
+
+
 def _config_sources(
     state: ServeState, *, add: str | None = None, remove: str | None = None
 ) -> bool:
@@ -426,6 +437,7 @@ def routes() -> list[Route]:
         Route("/api/admin/sources/pause", pause_source, methods=["POST"]),
         Route("/api/admin/pass", start_pass, methods=["POST"]),
         Route("/api/admin/pass", pass_status, methods=["GET"]),
+        Route("/api/admin/status", hub_status_of, methods=["GET"]),
         Route("/api/admin/articles/unpublish", _set_published(False), methods=["POST"]),
         Route("/api/admin/articles/publish", _set_published(True), methods=["POST"]),
         Route("/api/admin/articles/pin", pin_article, methods=["POST"]),
