@@ -19,6 +19,7 @@ from everyday.publish import Entry, Output
 from everyday.publish.api import build_api
 from everyday.publish.entries import item_api_path
 from everyday.publish.feeds import build_feeds
+from everyday.publish.jsonld import article_json_ld, json_ld_text
 from everyday.publish.pages import (
     PageInfo,
     format_clock,
@@ -27,18 +28,10 @@ from everyday.publish.pages import (
     output_escape,
     template,
 )
+from everyday.publish.safety import safe_url
 from everyday.publish.site import build_site, environment, group_stories
 from everyday.publish.sitemaps import NEWS_NS, SITEMAP_NS, NewsUrl, build_sitemaps, news_language
-from everyday.publish.views import (
-    MEMBERS_SHOWN,
-    Card,
-    Img,
-    Link,
-    article_json_ld,
-    json_ld_text,
-    page_dir,
-    safe_url,
-)
+from everyday.publish.views import MEMBERS_SHOWN, Card, Img, Link, page_dir
 from publish_samples import age_files, mtimes
 from site_samples import (
     CLUSTERS,

@@ -26,10 +26,12 @@ from markupsafe import Markup
 from .api import NewsletterEntry
 from .catalog import Brief, paginate
 from .entries import Entry
+from .jsonld import article_json_ld
 from .output import TEXT_KINDS, Output, TextCache
 from .plan import Plan
+from .safety import safe_url
 from .urlsets import Page
-from .views import Card, Img, Index, Link, article_json_ld, related_of, safe_url
+from .views import Card, Img, Index, Link, related_of
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 

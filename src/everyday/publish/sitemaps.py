@@ -20,7 +20,7 @@ from everyday.records.frontmatter import format_datetime
 from everyday.settings import SiteSettings
 
 from .output import Output
-from .views import clean
+from .safety import clean
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"

@@ -4,7 +4,7 @@ A 100,000-record hub has 120,000 pages; building their ``<url>`` elements with l
 seconds, and the sitemap changes with every new article. A page is one ``(loc, lastmod)``
 tuple here and its XML is pasted from text escaped as lxml escapes it (``&``, ``<``,
 ``>`` and carriage returns; characters XML cannot carry are dropped first by
-:func:`.views.clean`). The test suite compares the bytes with lxml's.
+`.safety.clean`). The test suite compares the bytes with lxml's.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from everyday.settings import SiteSettings
 from .catalog import EPOCH
 from .output import Output
 from .plan import Plan
+from .safety import clean
 from .sitemaps import (
     MAX_URLS,
     SITEMAP_NS,
@@ -28,7 +29,6 @@ from .sitemaps import (
     recent_news,
     sitemap_index,
 )
-from .views import clean
 
 PART_URLS = 10_000  # per part of a big sitemap: a new article re-renders one small part
 Page = tuple[str, int | None]  # absolute URL, last change (microseconds since 1970, as briefs)

@@ -2,63 +2,30 @@
 
 Templates get plain values, decided here: which URLs may be linked (http(s) only, so a
 ``javascript:`` URL from a source is shown as text at most), which image is shown and how
-big, which topics have pages, how many sources a story has. Nothing here is markup except
-:func:`article_json_ld`, which is JSON made safe for a ``<script>`` element.
+big, which topics have pages, how many sources a story has. Nothing here is markup (the
+sanitizers are in :mod:`.safety`, the JSON-LD in :mod:`.jsonld`).
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain, islice
-from urllib.parse import urlsplit
 
 from everyday.models import Image, Provider
-from everyday.records.frontmatter import format_datetime
 from everyday.settings import SiteSettings
 from everyday.taxonomy import Taxonomy, Topic
 
 from .catalog import Brief, among, images_of, newest_first, patched
 from .entries import Entry, item_date_slug, news_topics
+from .safety import clean, safe_domain, safe_url
 
-_SAFE_DOMAIN = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$")
-_JSON = json.JSONEncoder(ensure_ascii=False)  # what json.dumps(..., ensure_ascii=False) makes
-_quote = json.encoder.encode_basestring  # how that encoder quotes a string (in C)
 MEMBERS_SHOWN = 20
 """Other records of its story an article page links to: a story hundreds of outlets
 covered (or a clustering gone wrong) must not make each of its pages list all the others
 (a 4,000-record cluster made a 10,000-record build take 27 s instead of 2)."""
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
-
-
-def clean(text: str | None) -> str:
-    """Text without control characters (HTML and XML readers reject or mangle them)."""
-    return _CONTROL.sub("", text or "")
-
-
-# The common case, decided without urlsplit: http(s), a plain host name, then a path.
-_PLAIN_URL = re.compile(
-    r"(?i:https?)://[A-Za-z0-9][A-Za-z0-9.-]*(?::[0-9]{1,5})?(?:[/?#][^\s]*)?\Z"
-)
-
-
-def safe_url(url: str | None) -> str | None:
-    """``url`` if it is an absolute http(s) URL without spaces or controls, else None."""
-    if not url or url[:4].lower() != "http" or _CONTROL.search(url):
-        return None  # (any other scheme, a relative URL, or no scheme at all)
-    if _PLAIN_URL.match(url):
-        return url
-    if any(c.isspace() for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    return url if parts.scheme.lower() in {"http", "https"} and parts.hostname else None
 
 
 def page_dir(entry: Entry) -> str:
@@ -426,12 +393,6 @@ def _moved(before: Mapping[str, str], now: Mapping[str, str]) -> set[str] | None
     return moved if len(moved) <= MAX_MOVED else None
 
 
-def safe_domain(domain: str) -> str | None:
-    """``domain`` lower-cased if it is safe as a URL segment, else None."""
-    domain = domain.strip().lower()
-    return domain if _SAFE_DOMAIN.match(domain) else None
-
-
 def _size(value: int | None) -> int | None:
     return value if isinstance(value, int) and 0 < value < 100_000 else None
 
@@ -485,46 +446,3 @@ def _internal(brief: Brief, index: Index) -> RelatedView:
     return RelatedView(
         title, href, index.name_of(brief.domain, brief.provider), brief.published, True
     )
-
-
-def article_json_ld(entry: Entry, card: Card, url: str, site: SiteSettings) -> str:
-    """schema.org NewsArticle for an article page, safe inside ``<script>``.
-
-    The text :func:`json_ld_text` makes of the NewsArticle object, pasted from its quoted
-    strings: building the object and encoding it took longer than a card (a from-scratch
-    build writes ~10,000 of these).
-    """
-    published = _quote(format_datetime(card.date))
-    link = _quote(url)
-    parts = [
-        '{"@context": "https://schema.org", "@type": "NewsArticle", "headline": ',
-        _quote(card.title), ', "description": ', _quote(card.excerpt),
-        ', "url": ', link, ', "mainEntityOfPage": ', link,
-        ', "datePublished": ', published, ', "dateModified": ', published,
-    ]  # fmt: skip
-    if card.image is not None and safe_url(card.image.src):
-        parts += (', "image": [', _quote(card.image.src), "]")
-    parts += (', "author": {"@type": "Organization", "name": ', _quote(card.provider.text))
-    domain = entry.record.provider.domain.strip().lower()
-    if _SAFE_DOMAIN.match(domain):
-        parts += (', "url": ', _quote(f"https://{domain}/"))
-    parts += ('}, "publisher": {"@type": "Organization", "name": ', _quote(site.title))
-    parts += (', "url": ', _quote(site.web_url), "}")
-    original = safe_url(entry.record.web_url)
-    if original:
-        parts += (', "isBasedOn": ', _quote(original))
-    if card.topics:
-        parts += (', "keywords": [', ", ".join([_quote(t.text) for t in card.topics]), "]")
-    parts.append("}")
-    return _script_safe("".join(parts))
-
-
-def json_ld_text(data: object) -> str:
-    """JSON for a ``<script>`` element: ``</`` and ``<!--`` cannot end or confuse the element."""
-    return _script_safe(_JSON.encode(data))
-
-
-def _script_safe(text: str) -> str:
-    if "<" not in text:
-        return text
-    return text.replace("</", "<\\/").replace("<!--", "\\u003c!--")
