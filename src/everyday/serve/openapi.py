@@ -104,6 +104,8 @@ def openapi_document(title: str, version: str) -> dict[str, Any]:
                                           _with(URL_BODY, pinned={"type": "boolean"})),
         "/api/admin/articles/enrich": _admin("post", "Rebuild an article's record", URL_BODY),
         "/api/admin/log": _admin("get", "Latest admin actions"),
+        "/api/admin/status": _admin("get", "The hub at a glance, as `everyday status --json` "
+                                    "prints it (needsAttention: a source is failing)"),
     }  # fmt: skip
     for name in ("topics", "providers", "newsletters"):
         paths[f"/api/{name}/page/{{page}}/index.json"] = _get(
