@@ -39,7 +39,7 @@ from .quickread import quick_record
 
 log = logging.getLogger(__name__)
 
-STATE_VERSION = 8
+STATE_VERSION = 9  # 9: a shard is (stat keys, brief rows), two dicts
 STATE_KEY = "state"
 SHARDS = 64
 _HEAD_FIELDS = ("config", "problems", "pins", "cache_key")  # small: rewritten every build
@@ -98,9 +98,12 @@ class BuildState:
             for n in shards:  # copies: the previous state may still be in use
                 members[n] = frozenset(p for p in _moved(members[n], dirty, n) if p in self.files)
             self.members = members
+        files, briefs = self.files, self.briefs
         for n in shards:
-            rows = {p: (self.files[p], _row(self.briefs.get(p))) for p in self.members[n]}
-            blobs[f"{STATE_KEY}:{n}"] = marshal.dumps(rows)
+            paths = self.members[n]
+            keys = {p: files[p] for p in paths}
+            rows = {p: tuple(briefs[p]) for p in paths & briefs.keys()}
+            blobs[f"{STATE_KEY}:{n}"] = marshal.dumps((keys, rows))
         return blobs
 
     @classmethod
@@ -119,14 +122,11 @@ class BuildState:
             files: dict[str, StatKey] = {}
             briefs: dict[str, Brief] = {}
             members = []
-            row = Brief.of_row
-            for n in range(SHARDS):
-                shard = marshal.loads(blobs[f"{STATE_KEY}:{n}"])
-                members.append(frozenset(shard))
-                for path, (key, brief) in shard.items():
-                    files[path] = key
-                    if brief is not None:
-                        briefs[path] = row(brief)
+            for n in range(SHARDS):  # C-level steps only: 100,000 records in ~0.1 s
+                shard_keys, rows = marshal.loads(blobs[f"{STATE_KEY}:{n}"])
+                members.append(frozenset(shard_keys))
+                files.update(shard_keys)
+                briefs.update(zip(rows, map(_BRIEF, rows.values()), strict=True))
             return cls(**data, **parts, keys=keys, files=files, briefs=briefs, members=members)
         except (ValueError, TypeError, EOFError, KeyError) as e:
             log.warning("build state unreadable, building everything error=%s", e)
@@ -154,8 +154,7 @@ def _moved(members: frozenset[str], dirty: Collection[str], n: int) -> frozenset
     return members.union(p for p in dirty if shard_of(p) == n)
 
 
-def _row(brief: Brief | None) -> tuple[object, ...] | None:
-    return None if brief is None else tuple(brief)
+_BRIEF = functools.partial(tuple.__new__, Brief)  # Brief.of_row without a Python frame
 
 
 def scan_records(news_dir: Path, prefix: str) -> dict[str, StatKey]:
