@@ -223,7 +223,7 @@ def test_light_commands_start_without_the_pipeline() -> None:
     import sys
 
     heavy = ("sklearn", "scipy", "trafilatura", "everyday.pipeline", "asyncio", "PIL")
-    heavy += ("rich.progress", "rich.table")
+    heavy += ("rich.progress", "rich.table", "rich.console")
     code = (
         "import sys, everyday.cli.build, everyday.cli.records;"
         f"print(sorted(m for m in {heavy!r} if m in sys.modules))"

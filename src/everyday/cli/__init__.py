@@ -20,7 +20,6 @@ import sys
 from typing import NoReturn
 
 import click
-from rich.markup import escape
 
 from ..errors import ConfigError, EverydayError, StoreError
 from .output import console, setup_logging
@@ -135,6 +134,8 @@ class EverydayGroup(click.Group):
 
 
 def _fail(error: Exception, code: int) -> None:
+    from rich.markup import escape  # rich is imported when there is something to say
+
     # Escaped: messages name settings like "[storage] dsn", which rich would take for markup.
     console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
     logging.getLogger("everyday").debug("command failed", exc_info=error)

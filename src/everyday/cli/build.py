@@ -47,7 +47,7 @@ def build_and_report(
     for problem in problems:
         console.print(f"[yellow]skipped record:[/] {problem}")
     where = out_dir or settings.path(settings.publish.out_dir)
-    console.print(
+    click.echo(  # plain text: a path is not markup, and rich need not be imported
         f"site: {len(report.written)} written, {report.unchanged_count} unchanged, "
         f"{len(report.removed)} removed in {where} ({time.perf_counter() - started:.2f} s)"
     )
