@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -269,6 +270,34 @@ HOSTILE_VALUES = ["<script>alert(\"x\")</script> & 'q'", "", "plain", "é \u2028
 def test_output_escape_writes_what_markupsafe_escape_writes(value: object) -> None:
     assert output_escape(value) == str(markupsafe.escape(value))
     assert type(output_escape(value)) is str
+
+
+def test_compiled_templates_are_kept_for_the_next_process(tmp_path: Path) -> None:
+    """The second process loads the bytecode the first compiled (in Jinja's private
+    per-user folder under TMPDIR), and its templates still escape through output_escape."""
+    import subprocess
+    import sys
+
+    program = (
+        "from everyday.publish.pages import environment, output_escape;"
+        "env = environment(); compiled = [];"
+        "real = env.compile; env.compile = lambda *a, **k: compiled.append(1) or real(*a, **k);"
+        "t = env.get_template('article.html');"
+        "print(env.bytecode_cache.directory, len(compiled),"
+        " t.root_render_func.__globals__['escape'] is output_escape)"
+    )
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    runs = [
+        subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True)
+        for _ in range(2)
+    ]
+    assert all(r.returncode == 0 for r in runs), [r.stderr for r in runs]
+    (folder, first, escaped), (again, second, escaped_again) = (r.stdout.split() for r in runs)
+    assert (first, second) == ("1", "0")  # compiled once, then loaded
+    assert folder == again and Path(folder).parent == tmp_path
+    assert (Path(folder).stat().st_mode & 0o777) == 0o700  # private to this user
+    assert len(list(Path(folder).glob("__jinja2_*.cache"))) == 1  # article.html (extends is lazy)
+    assert escaped == escaped_again == "True"
 
 
 def test_site_templates_write_values_through_output_escape() -> None:
