@@ -111,6 +111,21 @@ def test_migrations_are_idempotent_and_data_survives_reopen(db_path):
     assert len(names) == len(set(names))
 
 
+def test_stories_are_read_from_the_story_index_alone(db_path):
+    """Every build reads each filed article's path and story: an index-only scan (SQLite's
+    own plan), and a story's articles are found through the same index."""
+    SQLiteStore(db_path).close()
+    with raw(db_path) as conn:
+        clusters = conn.execute(
+            "EXPLAIN QUERY PLAN SELECT path, cluster_id FROM articles WHERE cluster_id IS NOT NULL"
+        ).fetchall()
+        story = conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM articles AS a WHERE a.cluster_id = 7"
+        ).fetchall()
+    assert "COVERING INDEX articles_story_path" in clusters[0][3]
+    assert "articles_story_path" in story[0][3]
+
+
 def test_failed_migration_changes_nothing(tmp_path):
     def good(c):
         c.execute("CREATE TABLE t (x)")

