@@ -64,6 +64,8 @@ def busy_hub(tmp_path: Path) -> Settings:
             )
         )
         store.add_source(Source("https://off.example/feed", paused=True, error_count=9))
+        late = NOW - timedelta(hours=2)  # due two hours ago, polled every 30 min: no collector
+        store.add_source(Source("https://late.example/feed", last_checked=late, next_check=late))
         first = store.add_run(NOW - timedelta(hours=1))
         counts = {"new": 6, "updated": 1, "skipped": 2, "sources_polled": 3, "sources_failed": 1}
         store.set_run(first, NOW - timedelta(hours=1) + timedelta(seconds=42), counts, counts)
@@ -80,7 +82,8 @@ def test_a_busy_hub_at_a_glance(busy_hub: Settings) -> None:
     assert lines[0] == f"Status Daily (topic AI) in {busy_hub.hub_dir}"
     assert "records: 6 files, 6 in the index (sqlite)" in lines
     assert any(line.startswith("newest published: ") for line in lines)
-    assert "sources: 3 (1 paused, 1 due now, 1 failing)" in lines
+    assert "sources: 4 (1 paused, 2 due now, 1 overdue, 1 failing)" in lines
+    assert any(line.startswith("  overdue: 1 due for longer than their interval") for line in lines)
     failing = [line for line in lines if line.startswith("  failing: ")]
     assert len(failing) == 1  # the paused one with 9 errors is not failing: nobody polls it
     assert failing[0].startswith("  failing: https://down.example/feed: 4 errors in a row")
@@ -106,6 +109,8 @@ def test_json_for_monitoring(busy_hub: Settings) -> None:
     assert by_url["https://down.example/feed"]["failing"] is True
     assert by_url["https://off.example/feed"]["failing"] is False  # paused: not a failure
     assert by_url["https://ok.example/feed"]["due"] is True
+    assert by_url["https://ok.example/feed"]["overdue"] is False  # due just now
+    assert by_url["https://late.example/feed"]["overdue"] is True
     assert data["unsynced"] == [CONFIGURED]
     assert len(data["passes"]) == 1 and data["passes"][0]["finished"] is None
     assert data["site"]["built"].endswith("Z") and data["site"]["files"] > 6
@@ -132,3 +137,15 @@ def test_status_changes_nothing_in_the_hub(busy_hub: Settings) -> None:
     assert invoke("--hub", str(busy_hub.hub_dir)).exit_code == 1
     assert invoke("--hub", str(busy_hub.hub_dir), "--json").exit_code == 1
     assert snapshot() == before
+
+
+def test_overdue_sources_alone_need_attention(tmp_path: Path) -> None:
+    """The collector stopped: nothing fails, but sources wait past their interval."""
+    settings = make_hub(tmp_path)
+    with SQLiteStore(settings.path(settings.storage.database)) as store:
+        waiting = NOW - timedelta(hours=1)
+        store.add_source(Source("https://late.example/feed", next_check=waiting))
+        store.add_source(Source("https://soon.example/feed", next_check=NOW + timedelta(minutes=9)))
+    result = invoke("--hub", str(settings.hub_dir))
+    assert result.exit_code == 1, result.output
+    assert "sources: 2 (0 paused, 1 due now, 1 overdue, 0 failing)" in result.output

@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from .build import state_database
+from .models import Source
 from .publish.output import MANIFEST
 from .settings import Settings
+from .sources.normalize import as_utc
 from .sources.schedule import is_due
 from .store.base import Store
 
@@ -36,6 +38,7 @@ class SourceState:
     errors: int  # consecutive
     last_error: str | None
     last_checked: datetime | None
+    overdue: bool = False  # due for longer than its own interval: no pass is polling it
 
     @property
     def failing(self) -> bool:
@@ -82,9 +85,15 @@ class HubStatus:
         return [s for s in self.sources if s.failing]
 
     @property
+    def overdue(self) -> list[SourceState]:
+        return [s for s in self.sources if s.overdue]
+
+    @property
     def needs_attention(self) -> bool:
-        """Something a person should look at: failing sources (the exit code is 1)."""
-        return bool(self.failing)
+        """Something a person should look at (the exit code is 1): failing sources, or
+        sources left unpolled for longer than their interval (the collector is not
+        running)."""
+        return bool(self.failing or self.overdue)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, for ``everyday status --json`` (times in ISO 8601, UTC)."""
@@ -106,6 +115,7 @@ class HubStatus:
                     "due": s.due,
                     "errors": s.errors,
                     "failing": s.failing,
+                    "overdue": s.overdue,
                     "lastError": s.last_error,
                     "lastChecked": _iso(s.last_checked),
                 }
@@ -137,6 +147,7 @@ def hub_status(settings: Settings, store: Store, now: datetime, passes: int = 5)
             errors=s.error_count,
             last_error=s.last_error,
             last_checked=s.last_checked,
+            overdue=is_overdue(s, now),
         )
         for s in stored
     ]
@@ -158,6 +169,15 @@ def hub_status(settings: Settings, store: Store, now: datetime, passes: int = 5)
         site=site_state(settings, settings.path(settings.publish.out_dir)),
         now=now,
     )
+
+
+def is_overdue(source: Source, now: datetime) -> bool:
+    """Due for longer than the source's own interval: a running collector would have
+    polled it by now. Paused and never-scheduled sources are never overdue."""
+    if source.paused or source.next_check is None:
+        return False
+    late = as_utc(now) - as_utc(source.next_check)
+    return late.total_seconds() > source.interval_seconds
 
 
 def count_records(news_dir: Path) -> int:

@@ -32,7 +32,8 @@ def status(hub_dir: Path | None, pass_count: int, as_json: bool) -> None:
     """Show the hub at a glance: records, sources, the latest passes and the site.
 
     Reads only (safe while a pass or a build runs). Exit code 1 when something needs a
-    person: a source that failed 3 or more checks in a row.
+    person: a source that failed 3 or more checks in a row, or sources due for longer
+    than their interval (no collector is polling them).
 
     \b
     Examples:
@@ -66,10 +67,16 @@ def status_lines(state: HubStatus) -> list[str]:
         lines.append(f"newest published: {_when(published, state.now)}: {title} ({path})")
     paused = sum(s.paused for s in state.sources)
     due = sum(s.due for s in state.sources)
-    failing = state.failing
+    failing, overdue = state.failing, state.overdue
     lines.append(
-        f"sources: {len(state.sources)} ({paused} paused, {due} due now, {len(failing)} failing)"
+        f"sources: {len(state.sources)} ({paused} paused, {due} due now, "
+        f"{len(overdue)} overdue, {len(failing)} failing)"
     )
+    if overdue:
+        lines.append(
+            f"  overdue: {len(overdue)} due for longer than their interval; "
+            "is `everyday run --every` running?"
+        )
     for source in failing:
         checked = _when(source.last_checked, state.now) if source.last_checked else "never"
         lines.append(
