@@ -300,6 +300,26 @@ def test_compiled_templates_are_kept_for_the_next_process(tmp_path: Path) -> Non
     assert escaped == escaped_again == "True"
 
 
+def test_a_template_cache_that_cannot_be_written_fails_no_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full (or read-only) temp disk: the template is compiled, used, and not kept."""
+    from jinja2.bccache import Bucket
+
+    from everyday.publish.pages import _TemplateCache
+
+    cache = _TemplateCache(str(tmp_path))
+    bucket = Bucket(environment(), "k", "checksum")
+    bucket.code = compile("x = 1", "<t>", "exec")
+
+    def no_space(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("tempfile.NamedTemporaryFile", no_space)
+    cache.dump_bytecode(bucket)  # no exception
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_site_templates_write_values_through_output_escape() -> None:
     """The cheaper escape is what the compiled templates call, blocks and macros included
     (a Jinja that named it otherwise would silently fall back to MarkupSafe's)."""

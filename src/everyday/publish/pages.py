@@ -29,6 +29,7 @@ from jinja2 import (
     Template,
     select_autoescape,
 )
+from jinja2.bccache import Bucket
 from markupsafe import Markup
 
 from .api import NewsletterEntry
@@ -107,6 +108,17 @@ class SiteTemplate(Template):
         return template
 
 
+class _TemplateCache(FileSystemBytecodeCache):
+    """Jinja's file cache, where a failed write (a full or read-only disk) only means the
+    template is compiled again next time: it must never fail a build."""
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError as e:
+            log.debug("template bytecode not kept key=%s error=%s", bucket.key, e)
+
+
 def _bytecode_cache() -> BytecodeCache | None:
     """Compiled templates kept between processes, in Jinja's private folder for this user
     (``$TMPDIR/_jinja2-cache-<uid>``, mode 0700, refused if anyone else owns it); each
@@ -114,7 +126,7 @@ def _bytecode_cache() -> BytecodeCache | None:
     template or interpreter compiles afresh. Compiling the site's templates took ~35 ms
     of every build. None (compile each time) where no such folder can be made."""
     try:
-        return FileSystemBytecodeCache()
+        return _TemplateCache()
     except (RuntimeError, OSError) as e:
         log.debug("no template bytecode cache error=%s", e)
         return None
