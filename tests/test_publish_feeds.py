@@ -69,7 +69,10 @@ def check_atom(path: Path) -> etree._Element:
 
 def check_json(path: Path) -> dict:
     """JSON Feed 1.1: version, title, items each with id, url, date_published and content."""
-    feed = json.loads(path.read_text(encoding="utf-8"))
+    text = path.read_text(encoding="utf-8")
+    feed = json.loads(text)
+    # Exactly the stdlib's two-space form (the feed is encoded by publish.jsonapi.dumps).
+    assert text == json.dumps(feed, indent=2, ensure_ascii=False) + "\n"
     assert feed["version"] == "https://jsonfeed.org/version/1.1"
     assert feed["title"] and isinstance(feed["items"], list)
     for item in feed["items"]:

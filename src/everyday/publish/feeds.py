@@ -14,7 +14,6 @@ from the clock, so an unchanged hub rebuilds byte-identical feeds.
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections.abc import Callable, Sequence
 from email.utils import format_datetime as rfc822
@@ -29,6 +28,7 @@ from everyday.taxonomy import Taxonomy, Topic
 
 from .catalog import Brief, Catalog
 from .entries import Entry, absolute, item_api_path, news_topics
+from .jsonapi import dumps
 from .output import Output
 from .plan import Plan
 
@@ -282,7 +282,7 @@ def json_feed(meta: FeedMeta, items: Sequence[Entry], site: SiteSettings) -> str
         "language": site.locale,
         "items": [_json_item(entry, site) for entry in items],
     }
-    return json.dumps(feed, indent=2, ensure_ascii=False) + "\n"
+    return dumps(feed) + "\n"  # json.dumps(indent=2)'s bytes, by the C encoder
 
 
 def _json_item(entry: Entry, site: SiteSettings) -> dict[str, object]:

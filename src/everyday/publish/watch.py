@@ -14,23 +14,29 @@ answers None and the build scans every file as before.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from pathlib import Path
-
-try:
-    from inotify_simple import INotify, flags
-except (ImportError, OSError, AttributeError):  # not Linux: every build scans
-    INotify = None
+from typing import Any
 
 log = logging.getLogger(__name__)
 
 WATCH_MIN = 5_000  # record files from which a kept build state watches its folder
 MAX_NAMES = 2_000  # more changed names than this: scan instead
-_EVENTS = (
-    0
-    if INotify is None
-    else (
+
+
+@functools.cache
+def _inotify() -> tuple[Any, int, int] | None:
+    """(INotify, events watched, events meaning the watch lost track), None off Linux.
+
+    Imported on first use: inotify_simple loads ctypes, a few ms of every ``everyday``
+    command, and a one-shot build of a fresh site never watches."""
+    try:
+        from inotify_simple import INotify, flags
+    except (ImportError, OSError, AttributeError):  # not Linux: every build scans
+        return None
+    events = (
         flags.CREATE
         | flags.DELETE
         | flags.MODIFY
@@ -41,38 +47,37 @@ _EVENTS = (
         | flags.DELETE_SELF
         | flags.MOVE_SELF
     )
-)
-_LOST = (
-    0
-    if INotify is None
-    else flags.Q_OVERFLOW | flags.IGNORED | flags.DELETE_SELF | flags.MOVE_SELF | flags.UNMOUNT
-)
+    lost = flags.Q_OVERFLOW | flags.IGNORED | flags.DELETE_SELF | flags.MOVE_SELF | flags.UNMOUNT
+    return INotify, events | flags.ONLYDIR, lost
 
 
 class RecordWatch:
     """An inotify watch on one records folder; :meth:`take` drains what it saw."""
 
-    def __init__(self, folder: Path, inotify: INotify) -> None:
+    def __init__(self, folder: Path, inotify: Any, lost: int) -> None:
         self.folder = folder
-        self._inotify: INotify | None = inotify
+        self._inotify: Any = inotify
+        self._lost = lost
 
     @classmethod
     def start(cls, folder: Path) -> RecordWatch | None:
         """Watch ``folder`` from now on; None where inotify cannot (other systems, limits)."""
-        if INotify is None:
+        api = _inotify()
+        if api is None:
             return None
+        make, events, lost = api
         try:
-            inotify = INotify()
+            inotify = make()
         except OSError as e:  # no inotify here, or max_user_instances reached
             log.info("no watch on the records folder, scanning it each build error=%s", e)
             return None
         try:
-            inotify.add_watch(os.fspath(folder), _EVENTS | flags.ONLYDIR)
+            inotify.add_watch(os.fspath(folder), events)
         except OSError as e:
             inotify.close()
             log.info("no watch on %s, scanning it each build error=%s", folder, e)
             return None
-        return cls(folder, inotify)
+        return cls(folder, inotify, lost)
 
     @property
     def alive(self) -> bool:
@@ -94,7 +99,7 @@ class RecordWatch:
                 if not events:
                     return names
                 for event in events:
-                    if event.mask & _LOST:
+                    if event.mask & self._lost:
                         log.info("records folder watch lost events mask=%#x", event.mask)
                         self.close()
                         return None
