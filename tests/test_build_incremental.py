@@ -8,6 +8,7 @@ same hub; both paging modes. Speed is measured in ``bench/bench_build.py``, not 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -620,6 +621,38 @@ def test_incremental_output_removes_only_dropped_paths(tmp_path: Path) -> None:
     assert report.written == {"a.json"} and report.removed == {"b.json"}
     assert report.unchanged == {"c.json"}
     assert sorted(p.name for p in (tmp_path / "site").iterdir()) == [TOKEN, "a.json", "c.json"]
+
+
+def _digests(db: Path) -> dict[str, str]:
+    with sqlite3.connect(db) as conn:
+        return dict(conn.execute("SELECT path, digest FROM files"))
+
+
+@pytest.mark.parametrize("database", [True, False])
+def test_a_created_file_is_compared_on_disk_until_its_digest_is_known(
+    tmp_path: Path, database: bool
+) -> None:
+    db = tmp_path / "site.db" if database else None
+    site = tmp_path / "site"
+    out = Output(site, database=db)
+    for name in ("a.html", "b.html"):
+        out.write(name, f"<p>{name}</p>")
+    out.finish()
+    if db is not None:
+        assert _digests(db) == {"a.html": "", "b.html": ""}  # created: nothing hashed
+    (site / "a.html").write_text("<p>A.html</p>")  # same size, other bytes, by hand
+    os.utime(site / "b.html", (1_000_000, 1_000_000))
+    out = Output(site, database=db)
+    for name in ("a.html", "b.html"):
+        out.write(name, f"<p>{name}</p>")
+    report = out.finish()
+    assert report.written == {"a.html"}  # found on disk: the digest could not have told
+    assert (site / "a.html").read_text() == "<p>a.html</p>"
+    assert (site / "b.html").stat().st_mtime == 1_000_000  # equal bytes: not rewritten
+    if db is not None:  # learned: the next build compares digests, not files
+        assert _digests(db)["b.html"] == hashlib.sha256(b"<p>b.html</p>").hexdigest()
+    else:  # the JSON manifest in the site folder is not rewritten just to learn them
+        assert json.loads((site / TOKEN).read_text()) == {"a.html": [13, ""], "b.html": [13, ""]}
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,9 @@
 """What the previous build wrote: site-relative path -> size and SHA-256 of the bytes.
 
 The manifest lets an unchanged file be recognised without reading it back and tells which
-files a build produced, so that those no longer produced are removed. Two stores:
+files a build produced, so that those no longer produced are removed. A file a build
+creates (no row yet) is saved without its digest (a from-scratch build need not hash every
+byte it writes); the first build that produces it again compares it on disk. Two stores:
 
 - :class:`JsonManifest`: ``.everyday-build.json`` in the site folder, read and rewritten
   whole. Simple, and fine for a few thousand files.
@@ -31,7 +33,8 @@ from everyday.records.files import atomic_write
 
 log = logging.getLogger(__name__)
 
-Row = tuple[int, str]  # size, sha256 hex
+Row = tuple[int, str]  # size, sha256 hex (or UNKNOWN)
+UNKNOWN = ""  # the digest of a file first written by the previous build: compare on disk
 PENDING = "pending"
 
 
@@ -143,6 +146,14 @@ class JsonManifest:
     ) -> None:
         """Write the manifest with ``changed`` rows updated and ``removed`` paths dropped."""
         removed = [p for p in removed if p in self.rows]
+        # A digest learned for a file with an unknown one is not worth rewriting this file
+        # in the site folder (a sync would upload it): unknown only means "compare on disk".
+        rows = self.rows
+        changed = {
+            p: r
+            for p, r in changed.items()
+            if (old := rows.get(p)) is None or old[1] != UNKNOWN or old[0] != r[0]
+        }
         if not changed and not removed and self.path.is_file():
             return  # nothing changed: keep the file (and its mtime)
         self.rows.update(changed)
