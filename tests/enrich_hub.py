@@ -120,3 +120,17 @@ def stored(hub: Hub, url: str) -> Record:
     article = hub.store.get_article(url)
     assert article is not None, url
     return article.record
+
+
+def chip_story_hub(hub_dir: Path) -> Path:
+    """A hub with a two-article chip story (a held-back first take and the stronger one
+    that came later) and one other story, all decided."""
+    from everyday.enrichment import enrich_new
+
+    with open_test_hub(hub_dir) as hub:
+        a = add_article(hub, "Halvorsen H7 chip ships", body("chip", 1), hours=30)
+        text = body("chip", 1) + "\n\n" + body("chip", 4, words=1000)
+        b = add_article(hub, "Inside Halvorsen's new GPU racks", text, hours=5)
+        c = add_article(hub, "Storm forecast for the coast", body("weather", 3), hours=10)
+        enrich_new(hub, [a.record.web_url, b.record.web_url, c.record.web_url], NOW, keyring=None)
+    return hub_dir

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from conftest import loopback_settings
 from enrich_hub import NOW, add_article, body, open_test_hub, stored
+from everyday import editorial
 from everyday.app import open_hub
 from everyday.demo.content import STORIES, SYNDICATED
 from everyday.demo.newswire import Newswire
@@ -17,10 +19,13 @@ from everyday.enrich.secured import decrypt_secured
 from everyday.enrich_stories import story_of
 from everyday.enrichment import enrich_new, enrich_pending, recompute
 from everyday.keyring import KeyRing, describe_missing_key, generate_key
+from everyday.models import FeedEntry
 from everyday.pipeline import run_pass
 from everyday.records.check import check_tree
 from everyday.records.files import iter_record_files, read_record
+from everyday.saving import save_article
 from everyday.settings import Settings
+from everyday.summary import RunSummary
 
 
 def mtimes(hub_dir: Path) -> dict[Path, int]:
@@ -236,3 +241,37 @@ def test_enrich_pending_decides_only_what_was_never_decided(tmp_path: Path) -> N
         assert stored(hub, left.record.web_url).quality is not None
         assert hub.store.get_article(done.record.web_url) == decided
         assert enrich_pending(hub, NOW, keyring=None).targets == 0
+
+
+def test_an_editors_decision_survives_newcomers_and_recollection(tmp_path: Path) -> None:
+    with open_test_hub(tmp_path / "hub") as hub:
+        old = add_article(hub, "Halvorsen H7 chip ships", body("chip", 1), hours=30)
+        enrich_new(hub, [old.record.web_url], NOW, keyring=None)
+        assert stored(hub, old.record.web_url).is_published is True
+        # The editor publishes it by hand (already published: only the tag is new).
+        outcome = editorial.decide(hub, old.path, True)
+        assert outcome.rewritten is False and "editor:published" in outcome.article.tags
+        long_text = body("chip", 1) + "\n\n" + body("chip", 4, words=1000)
+        new = add_article(hub, "Inside Halvorsen's H7 racks", long_text, hours=5)
+        report = enrich_new(hub, [new.record.web_url], NOW, keyring=None)
+        kept = stored(hub, old.record.web_url)
+        # A stronger take on the story demotes it (heat -1, as without an editor) ...
+        assert kept.heat == -1 and [r.web_url for r in kept.related] == [new.record.web_url]
+        # ... but it stays published, as the editor decided.
+        assert kept.is_published is True and report.demoted == ()
+        assert read_record(hub.settings.hub_dir / old.path) == kept
+
+        # Collected again (its page changed): the record is updated, the decision kept.
+        entry = FeedEntry(url=old.record.web_url, source_url="https://feed.test/", tags=("x",))
+        update = replace(old.record, title="Halvorsen H7 chip ships to first customers")
+        save_article(hub, update, entry, old.text, (), now=NOW, summary=RunSummary(), refresh=True)
+        again = hub.store.get_article(old.record.web_url)
+        assert again is not None and again.record.title.endswith("first customers")
+        assert again.tags[:1] == ("x",) and "editor:published" in again.tags
+        enrich_new(hub, [old.record.web_url], NOW, keyring=None)
+        assert stored(hub, old.record.web_url).is_published is True
+
+        # Handed back: the hub decides at once, and demotes it.
+        back = editorial.hand_back(hub, old.record.web_url, NOW)
+        assert back.article.record.is_published is False and back.rewritten
+        assert editorial.editor_decision(back.article.tags) is None

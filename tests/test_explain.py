@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from enrich_hub import NOW, add_article, body, open_test_hub
+from enrich_hub import chip_story_hub, open_test_hub
 from everyday.cli import cli, enrich  # noqa: F401  (registers the commands)
-from everyday.enrichment import enrich_new
 from everyday.errors import EverydayError
 from everyday.explain import explain, render
 
@@ -17,13 +16,7 @@ from everyday.explain import explain, render
 @pytest.fixture
 def hub_dir(tmp_path: Path) -> Path:
     """A hub with a two-article chip story (leader and follower) and one other story."""
-    with open_test_hub(tmp_path / "hub") as hub:
-        a = add_article(hub, "Halvorsen H7 chip ships", body("chip", 1), hours=30)
-        text = body("chip", 1) + "\n\n" + body("chip", 4, words=1000)
-        b = add_article(hub, "Inside Halvorsen's new GPU racks", text, hours=5)
-        c = add_article(hub, "Storm forecast for the coast", body("weather", 3), hours=10)
-        enrich_new(hub, [a.record.web_url, b.record.web_url, c.record.web_url], NOW, keyring=None)
-    return tmp_path / "hub"
+    return chip_story_hub(tmp_path / "hub")
 
 
 def test_explanation_traces_every_number(hub_dir: Path) -> None:

@@ -260,17 +260,48 @@ def test_unpublish_publish_and_pin_change_the_lists(app: Starlette, hub: Setting
     assert on_disk.is_published is True and on_disk.title == victim.record.title
 
 
-def test_enrich_rebuilds_the_record_from_stored_data(app: Starlette, hub: Settings) -> None:
+def test_enrich_rebuilds_the_record_and_decides_it_again(app: Starlette, hub: Settings) -> None:
     headers = auth(new_key(hub))
-    url = make_article(3).record.web_url
+    article = make_article(3)
+    url = article.record.web_url
     answer = run(
         app, lambda c: c.post("/api/admin/articles/enrich", json={"url": url}, headers=headers)
     )
     assert answer.status_code == 200 and answer.json()["url"] == url
     with stored(hub) as store:
         found = store.get_article(url)
-    assert found is not None and found.record.quality == make_article(3).record.quality
-    assert list(found.record.topics) == answer.json()["topics"]
+    assert found is not None
+    decided = answer.json()
+    assert list(found.record.topics) == decided["topics"]
+    # Decided by the enrich stage (the sample's scores were made up), as the answer says.
+    assert (found.record.quality, found.record.heat) == (decided["quality"], decided["heat"])
+    assert found.record.is_published is decided["published"]
+    assert found.record.quality != article.record.quality and decided["changed"] is True
+    assert read_record(hub.hub_dir / article.path) == found.record  # file == index
+
+
+def test_an_editors_decision_holds_until_handed_back(app: Starlette, hub: Settings) -> None:
+    headers = auth(new_key(hub))
+    url = make_article(3).record.web_url
+
+    async def go(client: httpx.AsyncClient) -> list[dict[str, object]]:
+        async def post(action: str) -> dict[str, object]:
+            r = await client.post(
+                f"/api/admin/articles/{action}", json={"url": url}, headers=headers
+            )
+            assert r.status_code == 200, r.text
+            return dict(r.json())
+
+        hubs = await post("enrich")
+        opposite = "unpublish" if hubs["published"] else "publish"
+        return [hubs, await post(opposite), await post("enrich"), await post("auto")]
+
+    hubs, editors, again, back = run(app, go)
+    own = hubs["published"]
+    assert editors == {"url": url, "published": not own, "by": "editor"}
+    assert again["published"] is (not own)  # deciding again keeps the editor's decision
+    assert back == {"url": url, "published": own, "by": "hub"}
+    assert read_record(hub.hub_dir / make_article(3).path).is_published is own
 
 
 def test_every_admin_action_is_logged_with_who_and_when(app: Starlette, hub: Settings) -> None:

@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .editorial import editor_decision
 from .enrich.heat import Decision
 from .enrich.secured import encrypt_secured, secured_payload
 from .enrich_pairs import entry_of
@@ -61,11 +62,12 @@ def updated_article(
             related_entry(arts[m].record, quality[m]) if m in arts else entry_of(article, m)
             for m in members
         )
+        by_hand = editor_decision(article.tags)  # an editor's decision is kept over ours
         record = replace(
             record,
             quality=quality[record.web_url],
             heat=decision.heat,
-            is_published=decision.published,
+            is_published=decision.published if by_hand is None else by_hand,
             related=related,
         )
     if ring is not None and record.secured is None:

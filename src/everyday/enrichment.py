@@ -84,6 +84,7 @@ def enrich_new(
     now: datetime,
     *,
     keyring: KeyRing | HubKeys | None = "hub",
+    retopic: bool = False,
     on_event: Events = quiet,
 ) -> EnrichReport:
     """Decide the derived fields of newly stored articles and of the neighbours they touch.
@@ -93,6 +94,7 @@ def enrich_new(
         new: web URLs (or hub record paths) of the articles a pass stored or updated.
         now: the pass's clock (kept for symmetry with the other stages).
         keyring: the keys for ``secured``; by default the hub's (env or key file).
+        retopic: tag the articles' topics again too (``everyday enrich REF``).
         on_event: progress sink.
     """
     targets = [a for a in (_resolve(hub, ref) for ref in dict.fromkeys(new)) if a is not None]
@@ -105,8 +107,9 @@ def enrich_new(
     chosen = {a.record.web_url for a in targets}
     chosen |= {url for url, a in by_url.items() if a.record.quality is None}  # never decided
     return enrich_articles(
-        hub, list(by_url.values()), chosen, now, keyring=keyring, on_event=on_event
-    )
+        hub, list(by_url.values()), chosen, now, keyring=keyring, retopic=retopic,
+        on_event=on_event,
+    )  # fmt: skip
 
 
 def recompute(

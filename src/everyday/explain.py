@@ -11,19 +11,16 @@ score).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .enrich.canonical import canonical_url
+from .editorial import editor_decision, find_article
 from .enrich.heat import Decision, decide
 from .enrich.quality import Score
 from .enrich.topics import TopicExplanation, explain_topics
 from .enrich_pairs import bars_of, build_index, has_text, score_quality, window_of
 from .enrich_stories import story_of
 from .enrichment import load_window, read_tiers
-from .errors import EverydayError
 from .models import Article
-from .records.files import read_record
 
 if TYPE_CHECKING:
     from .pipeline import Hub
@@ -57,23 +54,6 @@ class Explanation:
     story: str | None
     story_members: tuple[str, ...]  # titles of the other loaded articles of the story
     neighbours: tuple[Neighbour, ...]
-
-
-def find_article(hub: Hub, ref: str) -> Article:
-    """The stored article named by a URL (any alias) or a record file path.
-
-    Raises:
-        EverydayError: nothing in the hub matches.
-    """
-    article = hub.store.get_article(ref) or hub.store.get_article(canonical_url(ref))
-    if article is None and ref.endswith(".md"):
-        path = Path(ref)
-        path = path if path.exists() else hub.settings.hub_dir / ref
-        if path.is_file():
-            article = hub.store.get_article(read_record(path).web_url)
-    if article is None:
-        raise EverydayError(f"{ref}: no such article in this hub (give a URL or a record path)")
-    return article
 
 
 def explain(hub: Hub, ref: str) -> Explanation:
@@ -166,9 +146,13 @@ def render(e: Explanation) -> list[str]:
     lines += [f"  {points:+4d}  {name}" for name, points in e.quality.parts]
     lines.append(f"  provider {r.provider.domain or '-'}: {e.tier}")
     lines += ["", f"heat: {'-' if r.heat is None else r.heat}  ({e.decision.reason})"]
+    by_hand = editor_decision(e.article.tags)
     lines.append(
         f"published: {r.is_published}  (decided now: {e.decision.published}; "
         f"threshold {e.threshold})"
+        if by_hand is None
+        else f"published: {r.is_published}  (by an editor; the hub would say "
+        f"{e.decision.published}: `everyday articles auto` hands it back)"
     )
     lines += ["", f"story: {e.story or '-'}"]
     lines += [f"  with: {title}" for title in e.story_members]

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .editorial import editor_tags
 from .enrich.canonical import canonical_url
 from .enrich.record import publication_date
 from .enrich_write import fingerprint
@@ -59,7 +60,7 @@ def save_article(
         source_url=entry.source_url,
         first_seen=existing.first_seen if existing else now,
         fingerprint=digest,
-        tags=entry.tags,
+        tags=(*entry.tags, *editor_tags(existing.tags if existing else ())),
     )
     aliases = tuple({entry.url, canonical_url(entry.url), record.original_url or entry.url})
     with hub.store.transaction():

@@ -28,6 +28,10 @@ EXIT_ATTENTION, EXIT_CONFIG, EXIT_STORE, EXIT_OTHER = 1, 3, 4, 5
 
 
 COMMANDS: dict[str, tuple[str, str]] = {
+    "articles": (
+        "articles",
+        "An editor's decisions on stored articles: publish, unpublish, pin.",
+    ),
     "build": (
         "build",
         "Build the static site: JSON API, web pages, RSS/Atom/JSON feeds and sitemaps.",

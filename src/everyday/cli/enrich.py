@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import click
 
 from ..app import open_hub
-from ..enrichment import Events, enrich_pending
+from ..editorial import UnknownArticle, find_article
+from ..enrichment import Events, enrich_new, enrich_pending
 from ..enrichment import recompute as recompute_hub
 from ..explain import explain as explain_article
 from ..explain import render
@@ -55,34 +56,57 @@ def _date(value: str | None) -> datetime | None:
 
 
 @cli.command()
+@click.argument("refs", nargs=-1, metavar="[URL-OR-RECORD]...")
 @hub_option
 @click.option("--recompute", is_flag=True, help="Decide every derived field again, from the store.")
 @click.option("--since", help="Only articles published on or after this date (e.g. 2024-05-01).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-def enrich(hub_dir: Path | None, recompute: bool, since: str | None, no_progress: bool) -> None:
+def enrich(
+    refs: tuple[str, ...],
+    hub_dir: Path | None,
+    recompute: bool,
+    since: str | None,
+    no_progress: bool,
+) -> None:
     """Decide stories, related lists, quality, heat and published for stored articles.
 
     A pass enriches what it collects by itself. Without flags this decides the articles
     that never were (a pass stopped early, an import without scores). --recompute decides
     everything again, topics included, from the stored articles alone: after an import, or
-    after changing the [enrich] settings or the taxonomy.
+    after changing the [enrich] settings or the taxonomy. Given articles (URLs or record
+    paths), it decides those again, topics included, and the neighbours they touch. An
+    editor's publish or unpublish (`everyday articles`) is kept either way.
 
     \b
     Examples:
         everyday enrich
         everyday enrich --recompute
         everyday enrich --recompute --since 2024-05-01
+        everyday enrich _news/2024-05-01-some-title.md
     """
+    if refs and (recompute or since):
+        raise click.UsageError("give articles, or --recompute/--since, not both")
     hub_dir = resolve_hub(hub_dir)
     settings = load_settings(hub_dir)
     show = not no_progress and sys.stderr.isatty()
+    unknown: dict[str, str] = {}
     with (
         log_to_file(settings.path(".everyday/everyday.log")),
         open_hub(hub_dir, settings) as hub,
         phase_progress(show) as events,
     ):
-        run = recompute_hub if recompute else enrich_pending
-        report = run(hub, datetime.now(UTC), since=_date(since), on_event=events)
+        now = datetime.now(UTC)
+        if refs:
+            urls = []
+            for ref in refs:
+                try:
+                    urls.append(find_article(hub, ref).record.web_url)
+                except UnknownArticle as e:
+                    unknown[ref] = str(e)
+            report = enrich_new(hub, urls, now, retopic=True, on_event=events)
+        else:
+            run = recompute_hub if recompute else enrich_pending
+            report = run(hub, now, since=_date(since), on_event=events)
     console.print(
         f"[bold]{report.targets} decided[/] among {report.considered}: "
         f"{len(report.rewritten)} records rewritten, {report.published} published, "
@@ -90,6 +114,8 @@ def enrich(hub_dir: Path | None, recompute: bool, since: str | None, no_progress
     )
     if report.secured_missing:
         console.print(f"[yellow]warning:[/] {report.secured_missing}")
+    print_problems("Not decided", "article", unknown)
+    sys.exit(EXIT_ATTENTION if unknown else 0)
 
 
 @cli.command("import")

@@ -28,11 +28,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from .. import editorial
 from ..app import open_hub
 from ..enrich.record import Draft, build_record
+from ..enrichment import enrich_new
 from ..errors import EverydayError
 from ..models import Article, Source
-from ..pipeline import keep_derived, run_pass
+from ..pipeline import Hub, keep_derived, run_pass
 from ..records.files import write_record
 from ..records.frontmatter import format_record
 from ..settings import load_settings
@@ -352,19 +354,36 @@ def _article(store: Store, data: dict[str, Any]) -> Article:
     return article
 
 
+def _hub(state: ServeState, store: Store) -> Hub:
+    return Hub(state.settings, state.taxonomy, store)
+
+
 def _set_published(value: bool) -> Callable[..., Any]:
     async def endpoint(request: Request) -> Response:
         state: ServeState = request.app.state.serve
 
         def work(store: Store, data: dict[str, Any]) -> tuple[int, str, dict[str, Any]]:
             article = _article(store, data)
-            rewrite_article(state, store, article, replace(article.record, is_published=value))
             url = article.record.web_url
-            return 200, url, {"url": url, "published": value}
+            editorial.decide(_hub(state, store), url, value)  # kept over the hub's own
+            return 200, url, {"url": url, "published": value, "by": "editor"}
 
         return await act(request, "article.publish" if value else "article.unpublish", work)
 
     return endpoint
+
+
+async def hand_back(request: Request) -> Response:
+    """``POST /api/admin/articles/auto`` ``{"url"}``: the hub decides ``published`` again
+    (an editor's publish or unpublish no longer holds); it decides at once."""
+    state: ServeState = request.app.state.serve
+
+    def work(store: Store, data: dict[str, Any]) -> tuple[int, str, dict[str, Any]]:
+        url = _article(store, data).record.web_url
+        record = editorial.hand_back(_hub(state, store), url, datetime.now(UTC)).article.record
+        return 200, url, {"url": url, "published": record.is_published, "by": "hub"}
+
+    return await act(request, "article.auto", work)
 
 
 async def pin_article(request: Request) -> Response:
@@ -382,12 +401,9 @@ async def pin_article(request: Request) -> Response:
 
 
 async def enrich_article(request: Request) -> Response:
-    """``POST /api/admin/articles/enrich`` ``{"url"}``: rebuild the record from stored data.
-
-    A stub until the enrich stage exposes one-article re-enrichment: it re-runs record
-    building (excerpt, topics, provider) on what the index holds, keeping the fields
-    enrichment owns (quality, heat, published, related).
-    """
+    """``POST /api/admin/articles/enrich`` ``{"url"}``: build the record again from what
+    the index holds (excerpt, topics, provider), then decide it again as a pass would
+    (topics, story, related, quality, heat, published; an editor's decision holds)."""
     state: ServeState = request.app.state.serve
 
     def work(store: Store, data: dict[str, Any]) -> tuple[int, str, dict[str, Any]]:
@@ -407,14 +423,19 @@ async def enrich_article(request: Request) -> Response:
         now = datetime.now(UTC)
         record = keep_derived(old, build_record(draft, state.taxonomy, state.settings, now))
         record = replace(record, published=old.published, images=old.images)
-        changed = record != old
-        if changed:
+        if record != old:
             rewrite_article(state, store, article, record)
-        return (
-            200,
-            old.web_url,
-            {"url": old.web_url, "changed": changed, "topics": list(record.topics)},
-        )
+        hub = _hub(state, store)
+        enrich_new(hub, [old.web_url], now, retopic=True)
+        new = (store.get_article(old.web_url) or article).record
+        return 200, old.web_url, {
+            "url": old.web_url,
+            "changed": new != old,
+            "topics": list(new.topics),
+            "quality": new.quality,
+            "heat": new.heat,
+            "published": new.is_published,
+        }  # fmt: skip
 
     return await act(request, "article.enrich", work)
 
@@ -440,6 +461,7 @@ def routes() -> list[Route]:
         Route("/api/admin/status", hub_status_of, methods=["GET"]),
         Route("/api/admin/articles/unpublish", _set_published(False), methods=["POST"]),
         Route("/api/admin/articles/publish", _set_published(True), methods=["POST"]),
+        Route("/api/admin/articles/auto", hand_back, methods=["POST"]),
         Route("/api/admin/articles/pin", pin_article, methods=["POST"]),
         Route("/api/admin/articles/enrich", enrich_article, methods=["POST"]),
         Route("/api/admin/log", admin_log, methods=["GET"]),

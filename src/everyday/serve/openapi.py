@@ -98,11 +98,16 @@ def openapi_document(title: str, version: str) -> dict[str, Any]:
                             **_admin("post", "Start a pass in the background (202, 409 if one "
                                      "runs)", {"type": "object", "properties": {
                                          "all": {"type": "boolean"}}})},
-        "/api/admin/articles/unpublish": _admin("post", "Unpublish an article", URL_BODY),
-        "/api/admin/articles/publish": _admin("post", "Publish an article", URL_BODY),
+        "/api/admin/articles/unpublish": _admin("post", "Unpublish an article (the hub keeps "
+                                                "this decision until articles/auto)", URL_BODY),
+        "/api/admin/articles/publish": _admin("post", "Publish an article (the hub keeps this "
+                                              "decision until articles/auto)", URL_BODY),
+        "/api/admin/articles/auto": _admin("post", "Let the hub decide published again (now)",
+                                           URL_BODY),
         "/api/admin/articles/pin": _admin("post", "Pin (or unpin) an article to lead the lists",
                                           _with(URL_BODY, pinned={"type": "boolean"})),
-        "/api/admin/articles/enrich": _admin("post", "Rebuild an article's record", URL_BODY),
+        "/api/admin/articles/enrich": _admin("post", "Rebuild an article's record and decide "
+                                             "it again", URL_BODY),
         "/api/admin/log": _admin("get", "Latest admin actions"),
         "/api/admin/status": _admin("get", "The hub at a glance, as `everyday status --json` "
                                     "prints it (needsAttention: a source is failing)"),

@@ -113,6 +113,10 @@ class Store(Protocol):
         """Record path -> when it was pinned (ISO text), for every pinned article."""
         ...
 
+    def set_pinned(self, url: str, when: datetime | None) -> bool:
+        """Pin (``when`` set) or unpin the article reached by ``url``; False if unknown."""
+        ...
+
     def delete_article(self, url: str) -> bool:
         """Forget the article reached by this URL, with its aliases; False if unknown."""
         ...

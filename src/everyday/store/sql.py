@@ -328,6 +328,14 @@ class SQLStore:
         return {str(row["path"]): self.dialect.instant_text(row["pinned_utc"]) for row in rows}
 
     @translated
+    def set_pinned(self, url: str, when: datetime | None) -> bool:
+        """Pin (``when`` set) or unpin the article reached by ``url``; False if unknown.
+
+        Only ``pinned_utc`` changes (the search triggers fire on ``data``)."""
+        value = None if when is None else self.dialect.instant(when)
+        return set_by_url(self._conn, self.dialect, "pinned_utc", value, url, "pin")
+
+    @translated
     def delete_article(self, url: str) -> bool:
         """Forget the article reached by this URL, with its aliases; False if unknown."""
         with self.transaction():
