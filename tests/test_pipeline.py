@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import pytest
 from PIL import Image as PILImage
 
 from conftest import loopback_settings
 from everyday.app import open_hub
+from everyday.demo.content import WireArticle
 from everyday.demo.newswire import Newswire
 from everyday.enrich.images import cache_name
+from everyday.errors import ConfigError
 from everyday.pipeline import run_pass
 from everyday.records.check import check_tree
 from everyday.records.files import iter_record_files, read_record
-from everyday.settings import Settings, with_overrides
+from everyday.settings import Settings, load_settings, with_overrides
 from everyday.summary import RunSummary
 
 
@@ -131,3 +136,65 @@ def test_a_failing_source_is_recorded_and_the_pass_goes_on(
     with open_hub(hub_dir, settings) as hub:
         source = hub.store.get_source(dead)
     assert source is not None and source.error_count == 1 and source.last_error
+
+
+def same_page(url: str, article: WireArticle) -> bool:
+    """Whether ``url`` (as a feed announced it: tracking query, redirect) is the article's."""
+    links = (article.feed_url, article.url, article.canonical_url)
+    return urlsplit(url).path in {urlsplit(link).path for link in links}
+
+
+CHIP_WORDS = re.compile(r"\b(chips?|semiconductors?|gpus?)\b", re.IGNORECASE)
+
+
+def test_a_topic_hub_keeps_its_topic_and_skips_excluded_items_unfetched(
+    hub_dir: Path, settings: Settings, newswire: Newswire
+) -> None:
+    # A chips hub polling a general AI newswire, which also hides one outlet's items.
+    for old in (hub_dir / "_data/topics").glob("*.yaml"):
+        old.unlink()
+    (hub_dir / "_data/topics/00-chips.yaml").write_text(
+        "taxonomy: topic\n_id: chips\nname: Chips\nkeywords:\n"
+        "  - chip\n  - chips\n  - semiconductor\n  - gpu\n",
+        encoding="utf-8",
+    )
+    pattern = re.escape(urlsplit(newswire.articles[0].url).netloc)  # one outlet's host
+    settings = with_overrides(settings, "collect", require_topic=True, exclude=(pattern,))
+    settings = with_overrides(settings, "site", topic="Chips")
+    summary = run(hub_dir, settings)
+
+    stored = [read_record(p) for p in iter_record_files(hub_dir / "_news")]
+    off = {u for u, why in summary.skipped.items() if why.startswith("off-topic")}
+    out = {u for u, why in summary.skipped.items() if why.startswith("excluded")}
+    assert stored and off and out, summary.skip_reasons()
+    assert {r.topics for r in stored} == {("Chips",)}, {r.topics for r in stored}
+    by_url = {a.canonical_url: a for a in newswire.articles}
+    for record in stored:  # each is about chips somewhere in what was collected
+        wire = by_url.get(record.web_url)
+        said = f"{record.title} {record.excerpt} {wire.text if wire else ''}"
+        assert CHIP_WORDS.search(said), record.title
+    # The skipped ones were fetched and read, and are not (the wire's broken items aside).
+    skipped = [a for a in newswire.articles if any(same_page(u, a) for u in off)]
+    assert len(skipped) >= len(off) - len(newswire.broken_items)
+    for wire in skipped:
+        assert not CHIP_WORDS.search(f"{wire.title} {wire.summary}"), wire.title
+    fetched = {path for _, path, _ in newswire.request_log}
+    for url in out:  # excluded before their page was asked for
+        assert re.search(pattern, url, re.IGNORECASE)
+        assert urlsplit(url).path not in fetched
+
+    # Reported once: the next pass neither fetches nor reports them again.
+    newswire.request_log.clear()
+    again = run(hub_dir, settings)
+    assert not set(again.skipped) & (off | out)
+    fetched = {path for _, path, _ in newswire.request_log}
+    assert not {urlsplit(u).path for u in off | out} & fetched
+
+
+def test_bad_exclude_patterns_are_a_config_error(hub_dir: Path) -> None:
+    config = hub_dir / "everyday.toml"
+    config.write_text(
+        config.read_text().replace("[collect]\n", '[collect]\nexclude = ["(unclosed"]\n', 1)
+    )
+    with pytest.raises(ConfigError, match=r"\[collect\] exclude: '\(unclosed' is not a pattern"):
+        load_settings(hub_dir, env={})

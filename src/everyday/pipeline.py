@@ -32,6 +32,7 @@ from .lock import pass_lock
 from .models import FeedEntry, Source
 from .records.files import cleanup_temp_files
 from .registry import LogoAttempts
+from .relevance import excluded_by
 from .saving import keep_derived as keep_derived  # re-exported: serve.admin imports it here
 from .saving import save_article
 from .settings import Settings
@@ -202,7 +203,8 @@ async def poll_source(
 def select_entries(
     entries: list[FeedEntry], hub: Hub, now: datetime, refresh: bool, summary: RunSummary
 ) -> list[FeedEntry]:
-    """Drop entries already stored, seen twice this pass, too old, or failed recently."""
+    """Drop entries already stored, seen twice this pass, too old, failed recently, or
+    excluded by the hub's ``[collect] exclude`` patterns."""
     summary.entries_seen += len(entries)
     oldest = now - timedelta(days=hub.settings.collect.max_age_days)
     chosen: dict[str, FeedEntry] = {}
@@ -215,6 +217,12 @@ def select_entries(
         if not refresh and (hub.store.has_url(url) or hub.store.has_url(entry.url)):
             continue
         if hub.store.has_recent_failure(url, now, FAILURE_RETRY):
+            continue
+        pattern = excluded_by(entry, hub.settings.collect.exclude)
+        if pattern is not None:  # reported once: remembered as a lasting failure
+            reason = f"excluded: matches [collect] exclude {pattern!r}"
+            summary.skip(entry.url, reason)
+            hub.store.add_failure(url, entry.source_url, reason, now)
             continue
         chosen[url] = entry
     return list(chosen.values())

@@ -10,6 +10,7 @@ flags. Settings are passed in to the stages that need them; there is no global.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -89,6 +90,16 @@ class CollectSettings:
     )
     excerpt_length: int = _opt(
         260, "Longest excerpt, cut at a word boundary with ' ...' (the seed's 260)."
+    )
+    exclude: tuple[str, ...] = _opt(
+        (),
+        "Skip items whose title or URL matches one of these case-insensitive regular "
+        "expressions, before their page is fetched (e.g. ^sponsored, /podcasts?/).",
+    )
+    require_topic: bool = _opt(
+        False,
+        "Keep only articles in which the taxonomy finds a topic (its root's keywords "
+        "count): for hubs that poll general news feeds.",
     )
 
 
@@ -349,10 +360,20 @@ def settings_from_dict(
         raise ConfigError(f"unknown section(s) {', '.join(sorted(unknown))}")
     parts = {name: _section(cls, data.get(name, {}), env, name) for name, cls in SECTIONS.items()}
     parts["storage"] = _database_url(parts["storage"], env)
+    _check_patterns(parts["collect"].exclude)
     sources = data.get("sources", {}).get("urls", [])
     if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
         raise ConfigError("[sources] urls: expected a list of URLs")
     return Settings(**parts, sources=tuple(sources), hub_dir=hub)
+
+
+def _check_patterns(patterns: tuple[str, ...]) -> None:
+    """``[collect] exclude`` must hold regular expressions (:mod:`everyday.relevance`)."""
+    for pattern in patterns:
+        try:
+            re.compile(pattern, re.IGNORECASE)
+        except re.error as e:
+            raise ConfigError(f"[collect] exclude: {pattern!r} is not a pattern: {e}") from e
 
 
 def with_overrides(settings: Settings, section: str, **values: Any) -> Settings:

@@ -1,0 +1,58 @@
+"""Which collected items a hub keeps: its exclude patterns and, if asked, its topics.
+
+A topic hub often polls general feeds (a newspaper's technology section for a robotics
+hub): most of their items are about something else, and the hub's quality score says how
+good an article is, not whether it is on topic. ``[collect] require_topic`` keeps only
+articles in which the taxonomy finds a topic (the root's own keywords count); ``[collect]
+exclude`` drops items whose title or URL matches a pattern (sponsored posts, podcasts,
+deals) before their page is fetched. Both are reported once with their reason and
+remembered like a lasting failure, so a feed that keeps listing the item costs nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from .enrich.topics import DEFAULT_RULES, keyword_pattern
+from .models import FeedEntry, Record
+from .taxonomy import Taxonomy
+
+
+@lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+def excluded_by(entry: FeedEntry, patterns: Sequence[str]) -> str | None:
+    """The first pattern found in the item's title or URL (case-insensitive), if any."""
+    title = (entry.title or "")[:1000]  # a title is short; a hostile one is cut
+    for pattern in patterns:
+        compiled = _compiled(pattern)
+        if compiled.search(title) or compiled.search(entry.url):
+            return pattern
+    return None
+
+
+def is_on_topic(record: Record, text: str, taxonomy: Taxonomy) -> bool:
+    """Whether the hub's taxonomy finds a topic in the article: a topic besides the root
+    (from keywords or the trained model), or the root's own keywords, as strongly as a
+    topic must be found (in the title, twice in the excerpt or three times in the text:
+    :class:`.enrich.topics.TopicRules`)."""
+    if any(topic != taxonomy.root for topic in record.topics):
+        return True
+    root = taxonomy.topic(taxonomy.root)
+    if root is None:
+        return False
+    rules = DEFAULT_RULES
+    needed = {"title": 1, "excerpt": rules.excerpt_min_mentions, "body": rules.body_min_mentions}
+    fields = {"title": record.title, "excerpt": record.excerpt, "body": text}
+    counts = dict.fromkeys(needed, 0)
+    for keyword in root.keywords:
+        pattern = keyword_pattern(keyword)
+        if pattern is None:
+            continue
+        for name, value in fields.items():
+            counts[name] += len(pattern.findall(value or ""))
+    return any(counts[name] >= least for name, least in needed.items())
