@@ -203,26 +203,39 @@ async def poll_source(
 def select_entries(
     entries: list[FeedEntry], hub: Hub, now: datetime, refresh: bool, summary: RunSummary
 ) -> list[FeedEntry]:
-    """Drop entries already stored, seen twice this pass, too old, failed recently, or
-    excluded by the hub's ``[collect] exclude`` patterns."""
+    """Drop entries seen twice this pass and those :func:`passed_over` names a reason for;
+    an excluded one is reported, once (it is remembered as a lasting failure)."""
     summary.entries_seen += len(entries)
-    oldest = now - timedelta(days=hub.settings.collect.max_age_days)
     chosen: dict[str, FeedEntry] = {}
     for entry in entries:
         url = canonical_url(entry.url)
         if url in chosen:
             continue
-        if entry.published and entry.published < oldest:
-            continue
-        if not refresh and (hub.store.has_url(url) or hub.store.has_url(entry.url)):
-            continue
-        if hub.store.has_recent_failure(url, now, FAILURE_RETRY):
-            continue
-        pattern = excluded_by(entry, hub.settings.collect.exclude)
-        if pattern is not None:  # reported once: remembered as a lasting failure
-            reason = f"excluded: matches [collect] exclude {pattern!r}"
+        reason = passed_over(entry, hub, now, refresh)
+        if reason is None:
+            chosen[url] = entry
+        elif reason.startswith(EXCLUDED):
             summary.skip(entry.url, reason)
             hub.store.add_failure(url, entry.source_url, reason, now)
-            continue
-        chosen[url] = entry
     return list(chosen.values())
+
+
+EXCLUDED = "excluded"
+
+
+def passed_over(entry: FeedEntry, hub: Hub, now: datetime, refresh: bool = False) -> str | None:
+    """Why a pass would not collect this entry now (None: it would): too old, stored
+    already, failed recently, or excluded by the hub's ``[collect] exclude`` patterns."""
+    url = canonical_url(entry.url)
+    if entry.published and entry.published < now - timedelta(
+        days=hub.settings.collect.max_age_days
+    ):
+        return f"too old: older than [collect] max_age_days = {hub.settings.collect.max_age_days}"
+    if not refresh and (hub.store.has_url(url) or hub.store.has_url(entry.url)):
+        return "stored already"
+    if hub.store.has_recent_failure(url, now, FAILURE_RETRY):
+        return "failed recently: not fetched again for a while"
+    pattern = excluded_by(entry, hub.settings.collect.exclude)
+    if pattern is not None:
+        return f"{EXCLUDED}: matches [collect] exclude {pattern!r}"
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -78,6 +79,56 @@ def add(hub_dir: Path | None, url: str, kind: str | None) -> None:
     console.print(f"{'added' if added else 'already there'}: {url} ({kind})")
 
 
+@sources.command("preview")
+@hub_option
+@click.argument("url")
+@click.option(
+    "--pages",
+    is_flag=True,
+    help="Also fetch each new item's page: the topics the hub finds, off-topic ones.",
+)
+@click.option("--limit", type=int, default=20, show_default=True, help="Newest items shown.")
+def preview(hub_dir: Path | None, url: str, pages: bool, limit: int) -> None:
+    """Show what a pass would take from a source, and why not the rest; stores nothing.
+
+    The rules are the pass's own: too old, stored already, failed recently, [collect]
+    exclude; with --pages also the page fetch and the topics ([collect] require_topic).
+    The source need not be added; a web page's feed is found.
+
+    \b
+    Examples:
+        everyday sources preview https://example.com/feed.xml
+        everyday sources preview --pages --limit 5 https://example.com/blog/
+    """
+    from ..sourcecheck import preview_source  # the collect stage: loaded only for this
+
+    hub_dir = resolve_hub(hub_dir)
+    with open_hub(hub_dir) as hub:
+        feed_url, verdicts = asyncio.run(
+            preview_source(hub, url, datetime.now(UTC), pages=pages, limit=limit)
+        )
+    taken = sum(v.take for v in verdicts)
+    console.print(f"{feed_url}: {len(verdicts)} newest items, {taken} a pass would take")
+    rows = [
+        (
+            "take" if v.take else "pass",
+            _day(v.entry.published or v.entry.updated),
+            v.entry.title or "",
+            v.why,
+            v.entry.url,
+        )
+        for v in verdicts
+    ]
+    if console.is_terminal:
+        table = Table("", "published", "title", "why", "url")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    else:  # whole lines for grep: decision, date, title, why, URL
+        for row in rows:
+            click.echo("\t".join(row))
+
+
 @sources.command("remove")
 @hub_option
 @click.argument("url")
@@ -127,6 +178,10 @@ def list_(hub_dir: Path | None) -> None:
             s.last_error or "",
         )
     console.print(table)
+
+
+def _day(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if value is not None else "-"
 
 
 def _when(value: object) -> str:
