@@ -198,3 +198,24 @@ def test_bad_exclude_patterns_are_a_config_error(hub_dir: Path) -> None:
     )
     with pytest.raises(ConfigError, match=r"\[collect\] exclude: '\(unclosed' is not a pattern"):
         load_settings(hub_dir, env={})
+
+
+def test_a_dedicated_source_keeps_all_its_articles(
+    hub_dir: Path, settings: Settings, newswire: Newswire
+) -> None:
+    (hub_dir / "_data/topics/00-ai.yaml").write_text(
+        "taxonomy: topic\n_id: ai\nname: AI\nkeywords:\n  - no such words anywhere\n",
+        encoding="utf-8",
+    )
+    for other in (hub_dir / "_data/topics").glob("*.yaml"):
+        if other.name != "00-ai.yaml":
+            other.unlink()
+    dedicated = newswire.feed_urls[1]
+    settings = with_overrides(
+        settings, "collect", require_topic=True, dedicated_sources=(dedicated,)
+    )
+    summary = run(hub_dir, settings)
+    with open_hub(hub_dir, settings) as hub:
+        sources = {a.source_url for a in hub.store.get_articles()}
+    assert sources == {dedicated}  # no topic anywhere: only the dedicated feed's articles
+    assert summary.new and sum(r.startswith("off-topic") for r in summary.skipped.values()) > 0

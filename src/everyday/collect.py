@@ -33,7 +33,7 @@ from .fetch.http import Fetcher
 from .models import FeedEntry, Image, Page, Record
 from .records.files import atomic_write
 from .registry import LogoAttempts, ensure_provider_logo
-from .relevance import is_on_topic
+from .relevance import is_dedicated, is_on_topic
 from .summary import RunSummary
 from .taxonomy import Taxonomy
 
@@ -75,7 +75,7 @@ async def collect_article(
         return None
     taxonomy = await provider_taxonomy(fetcher, hub, draft, logos)
     record = build_record(draft, taxonomy, hub.settings, now, hub.topic_model)
-    if hub.settings.collect.require_topic and not is_on_topic(record, text, taxonomy):
+    if wants_topic(hub, entry) and not is_on_topic(record, text, taxonomy):
         reason = "off-topic: the taxonomy finds no topic in its title, excerpt or text"
         summary.skip(entry.url, reason)
         hub.store.add_failure(canonical_url(entry.url), entry.source_url, reason, now)
@@ -102,6 +102,12 @@ async def provider_taxonomy(
     if org is None:
         return taxonomy
     return replace(taxonomy, organizations={**taxonomy.organizations, org.domain: org})
+
+
+def wants_topic(hub: Hub, entry: FeedEntry) -> bool:
+    """Whether ``[collect] require_topic`` applies to this item (not from a dedicated source)."""
+    collect = hub.settings.collect
+    return collect.require_topic and not is_dedicated(entry.source_url, collect.dedicated_sources)
 
 
 def is_lasting(error: EverydayError) -> bool:

@@ -35,6 +35,12 @@ def excluded_by(entry: FeedEntry, patterns: Sequence[str]) -> str | None:
     return None
 
 
+def is_dedicated(source_url: str, dedicated: Sequence[str]) -> bool:
+    """Whether a source is one of the hub's ``[collect] dedicated_sources`` (URL or prefix),
+    whose articles are on topic by definition."""
+    return any(source_url.startswith(prefix) for prefix in dedicated if prefix)
+
+
 def is_on_topic(record: Record, text: str, taxonomy: Taxonomy) -> bool:
     """Whether the hub's taxonomy finds a topic in the article: a topic besides the root
     (from keywords or the trained model), or the root's own keywords, as strongly as a

@@ -101,6 +101,11 @@ class CollectSettings:
         "Keep only articles in which the taxonomy finds a topic (its root's keywords "
         "count): for hubs that poll general news feeds.",
     )
+    dedicated_sources: tuple[str, ...] = _opt(
+        (),
+        "Sources about the hub's topic only (a robotics feed for a robotics hub), by URL "
+        "or URL prefix: require_topic keeps all their articles.",
+    )
 
 
 @dataclass(frozen=True)

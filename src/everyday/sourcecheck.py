@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from .collect import draft_article, is_lasting
+from .collect import draft_article, is_lasting, wants_topic
 from .enrich.record import build_record
 from .errors import EverydayError, ParseError
 from .fetch.http import Fetcher, decode_text
@@ -81,7 +81,7 @@ async def _read_page(fetcher: Fetcher, hub: Hub, entry: FeedEntry, now: datetime
         kind = "skipped" if is_lasting(e) else "skipped this time"
         return Verdict(entry, False, f"{kind}: {type(e).__name__}: {e}")
     record = build_record(draft, hub.taxonomy, hub.settings, now, hub.topic_model)
-    if hub.settings.collect.require_topic and not is_on_topic(record, text, hub.taxonomy):
+    if wants_topic(hub, entry) and not is_on_topic(record, text, hub.taxonomy):
         return Verdict(entry, False, "off-topic: the taxonomy finds no topic in it")
     topics = [t for t in record.topics if t != hub.taxonomy.root]
     return Verdict(entry, True, f"new: {', '.join(topics) or hub.taxonomy.root}")
