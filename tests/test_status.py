@@ -68,7 +68,9 @@ def busy_hub(tmp_path: Path) -> Settings:
         store.add_source(Source("https://late.example/feed", last_checked=late, next_check=late))
         first = store.add_run(NOW - timedelta(hours=1))
         counts = {"new": 6, "updated": 1, "skipped": 2, "sources_polled": 3, "sources_failed": 1}
-        store.set_run(first, NOW - timedelta(hours=1) + timedelta(seconds=42), counts, counts)
+        skipped = {"https://a.example/1": "off-topic: no topic", "https://a.example/2": "http-404"}
+        summary = {**counts, "skipped_articles": skipped}
+        store.set_run(first, NOW - timedelta(hours=1) + timedelta(seconds=42), counts, summary)
         store.add_run(NOW - timedelta(minutes=5))  # still running, or killed
     taxonomy = load_taxonomy(settings.hub_dir, settings.site.topic)
     build_hub(settings, taxonomy, NOW)
@@ -92,7 +94,9 @@ def test_a_busy_hub_at_a_glance(busy_hub: Settings) -> None:
     assert f"  new in everyday.toml, not polled yet: {CONFIGURED}" in lines
     passes = lines[lines.index("passes (latest 2):") + 1 :][:2]
     assert passes[0].endswith("did not finish (still running, or stopped)")  # newest first
-    assert passes[1].endswith(", 42 s: 6 new, 1 updated, 2 skipped, 1 of 3 sources failed")
+    assert passes[1].endswith(
+        ", 42 s: 6 new, 1 updated, 2 skipped (off-topic 1, http-404 1), 1 of 3 sources failed"
+    )
     site = busy_hub.path(busy_hub.publish.out_dir)
     files = sum(1 for p in site.rglob("*") if p.is_file() and not p.name.startswith("."))
     assert lines[-1].startswith(f"site: {site}, built ") and lines[-1].endswith(f", {files} files")
@@ -113,6 +117,9 @@ def test_json_for_monitoring(busy_hub: Settings) -> None:
     assert by_url["https://late.example/feed"]["overdue"] is True
     assert data["unsynced"] == [CONFIGURED]
     assert len(data["passes"]) == 1 and data["passes"][0]["finished"] is None
+    assert data["passes"][0]["skippedBy"] == {}
+    older = json.loads(invoke("--hub", str(busy_hub.hub_dir), "--json").output)["passes"][1]
+    assert older["skippedBy"] == {"off-topic": 1, "http-404": 1}
     assert data["site"]["built"].endswith("Z") and data["site"]["files"] > 6
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,6 +53,7 @@ class PassState:
     started: datetime
     finished: datetime | None
     counts: dict[str, int]
+    skipped_by: dict[str, int] = field(default_factory=dict)  # reason kind -> articles
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,12 @@ class HubStatus:
             ],
             "unsynced": self.unsynced,
             "passes": [
-                {"started": _iso(p.started), "finished": _iso(p.finished), "counts": p.counts}
+                {
+                    "started": _iso(p.started),
+                    "finished": _iso(p.finished),
+                    "counts": p.counts,
+                    "skippedBy": p.skipped_by,
+                }
                 for p in self.passes
             ],
             "site": {
@@ -165,10 +172,23 @@ def hub_status(settings: Settings, store: Store, now: datetime, passes: int = 5)
         ),
         sources=sources,
         unsynced=[url for url in settings.sources if url not in known],
-        passes=[PassState(r.started, r.finished, r.counts) for r in store.get_runs(passes)],
+        passes=[
+            PassState(r.started, r.finished, r.counts, skipped_by(r.summary))
+            for r in store.get_runs(passes)
+        ],
         site=site_state(settings, settings.path(settings.publish.out_dir)),
         now=now,
     )
+
+
+def skipped_by(summary: dict[str, Any]) -> dict[str, int]:
+    """How many articles a pass skipped per kind of reason (``off-topic``, ``http-404``...),
+    most first: what tells a hub's filters and its failing sites apart."""
+    reasons = summary.get("skipped_articles")
+    if not isinstance(reasons, dict):
+        return {}
+    kinds = Counter(str(why).split(":", 1)[0] for why in reasons.values())
+    return dict(kinds.most_common())
 
 
 def is_overdue(source: Source, now: datetime) -> bool:

@@ -107,10 +107,15 @@ def _pass_line(run: PassState, now: datetime) -> str:
     c = run.counts
     text = (
         f"{started}, {took:.0f} s: {c.get('new', 0)} new, {c.get('updated', 0)} updated, "
-        f"{c.get('skipped', 0)} skipped, {c.get('sources_failed', 0)} of "
-        f"{c.get('sources_polled', 0)} sources failed"
+        f"{c.get('skipped', 0)} skipped{_kinds(run.skipped_by)}, "
+        f"{c.get('sources_failed', 0)} of {c.get('sources_polled', 0)} sources failed"
     )
     return text
+
+
+def _kinds(counts: dict[str, int]) -> str:
+    """`` (off-topic 12, http-404 1)``: what the skipped articles were skipped for."""
+    return f" ({', '.join(f'{k} {n}' for k, n in counts.items())})" if counts else ""
 
 
 def _when(value: datetime, now: datetime) -> str:
