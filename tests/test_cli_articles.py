@@ -62,3 +62,17 @@ def test_pins_and_unknown_articles(hub_dir: Path) -> None:
     assert missing.exit_code == 1 and "no such article" in missing.output
     both = everyday(hub_dir, "enrich", "--recompute", url)
     assert both.exit_code == 2 and "not both" in both.output
+
+
+def test_a_record_that_does_not_read_is_listed_and_the_rest_done(hub_dir: Path) -> None:
+    broken = hub_dir / "_news" / "2024-05-01-broken.md"
+    broken.write_text("---\ntitle: [unclosed\n", encoding="utf-8")
+    record = held_back(hub_dir)
+    path = str(record.relative_to(hub_dir))
+    done = everyday(hub_dir, "articles", "publish", "_news/2024-05-01-broken.md", path)
+    assert done.exit_code == 1, done.output
+    assert "2024-05-01-broken.md" in done.output and "front matter" in done.output
+    assert read_record(record).is_published is True  # the good one was still done
+    again = everyday(hub_dir, "enrich", "_news/2024-05-01-broken.md")
+    assert again.exit_code == 1 and "front matter" in again.output
+    assert broken.read_text(encoding="utf-8") == "---\ntitle: [unclosed\n"  # left alone

@@ -70,3 +70,6 @@ def test_preview_after_a_pass_and_on_a_bad_url(hub_dir: Path, newswire: Newswire
     assert "stored already" in {r[3] for r in rows}
     missing = preview(hub_dir, newswire.base_url + "/no-such-feed.xml")
     assert missing.exit_code == 5 and "404" in missing.output
+    garbage = preview(hub_dir, "not a url")
+    assert garbage.exit_code == 5 and "not a url: " in garbage.output
+    assert preview(hub_dir, "--limit", "0", newswire.feed_urls[1]).exit_code == 2

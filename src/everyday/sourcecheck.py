@@ -47,7 +47,12 @@ async def preview_source(
     settings = with_overrides(hub.settings, "collect", cache_images=False)  # store nothing
     look = replace(hub, settings=settings)
     async with Fetcher(settings.fetch) as fetcher:
-        feed_url, feed = await _read(fetcher, url)
+        try:
+            feed_url, feed = await _read(fetcher, url)
+        except EverydayError as e:  # say which URL: most fetch errors name the reason only
+            if url in str(e):
+                raise
+            raise EverydayError(f"{url}: {e}") from e
         newest = sorted(feed.entries, key=_newest_first)[: max(limit, 0)]
         verdicts = []
         for entry in newest:

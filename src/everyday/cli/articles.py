@@ -11,6 +11,7 @@ import click
 
 from .. import editorial
 from ..app import open_hub
+from ..errors import EverydayError
 from ..pipeline import Hub
 from . import EXIT_ATTENTION, cli
 from .options import hub_option, resolve_hub
@@ -46,7 +47,7 @@ def _each(hub_dir: Path | None, refs: tuple[str, ...], act: ActOn) -> None:
         for ref in refs:
             try:
                 console.print(act(hub, ref))
-            except editorial.UnknownArticle as e:
+            except EverydayError as e:  # unknown, or a record file that does not read
                 failed[ref] = str(e)
     print_problems("Not changed", "article", failed)
     if len(failed) < len(refs):

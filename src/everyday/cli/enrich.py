@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 import click
 
 from ..app import open_hub
-from ..editorial import UnknownArticle, find_article
+from ..editorial import find_article
 from ..enrichment import Events, enrich_new, enrich_pending
 from ..enrichment import recompute as recompute_hub
+from ..errors import EverydayError
 from ..explain import explain as explain_article
 from ..explain import render
 from ..importer import import_records
@@ -101,7 +102,7 @@ def enrich(
             for ref in refs:
                 try:
                     urls.append(find_article(hub, ref).record.web_url)
-                except UnknownArticle as e:
+                except EverydayError as e:  # unknown, or a record file that does not read
                     unknown[ref] = str(e)
             report = enrich_new(hub, urls, now, retopic=True, on_event=events)
         else:

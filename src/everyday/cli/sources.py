@@ -87,7 +87,9 @@ def add(hub_dir: Path | None, url: str, kind: str | None) -> None:
     is_flag=True,
     help="Also fetch each new item's page: the topics the hub finds, off-topic ones.",
 )
-@click.option("--limit", type=int, default=20, show_default=True, help="Newest items shown.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Newest items shown."
+)
 def preview(hub_dir: Path | None, url: str, pages: bool, limit: int) -> None:
     """Show what a pass would take from a source, and why not the rest; stores nothing.
 
