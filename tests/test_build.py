@@ -122,8 +122,6 @@ def test_build_full_puts_back_what_a_plain_build_does_not(
 def test_build_command_puts_pinned_articles_first(hub_dir: Path, settings: Settings) -> None:
     """A pin set through the store (the admin API's ``articles/pin``) leads the static
     lists too, as it leads the live API's; unpinning puts the date order back."""
-    from everyday.store import search as store_search
-
     collect(hub_dir, settings)
     runner = CliRunner()
     assert runner.invoke(cli, ["build", "--hub", str(hub_dir)]).exit_code == 0
@@ -131,15 +129,11 @@ def test_build_command_puts_pinned_articles_first(hub_dir: Path, settings: Setti
     items = json.loads(index.read_text())["value"]
     oldest = items[-1]["webUrl"]
     assert items[0]["webUrl"] != oldest
-    with open_hub(hub_dir, settings) as hub:
-        conn = hub.store.connection  # type: ignore[attr-defined]
-        assert store_search.set_pinned(conn, oldest, datetime.now(UTC))
-        conn.commit()
+    with open_hub(hub_dir, settings) as hub, hub.store.transaction():
+        assert hub.store.set_pinned(oldest, datetime.now(UTC))
     assert runner.invoke(cli, ["build", "--hub", str(hub_dir)]).exit_code == 0
     assert json.loads(index.read_text())["value"][0]["webUrl"] == oldest
-    with open_hub(hub_dir, settings) as hub:
-        conn = hub.store.connection  # type: ignore[attr-defined]
-        assert store_search.set_pinned(conn, oldest, None)
-        conn.commit()
+    with open_hub(hub_dir, settings) as hub, hub.store.transaction():
+        assert hub.store.set_pinned(oldest, None)
     assert runner.invoke(cli, ["build", "--hub", str(hub_dir)]).exit_code == 0
     assert json.loads(index.read_text())["value"] == items

@@ -24,7 +24,6 @@ import pytest
 from everyday.errors import StoreError
 from everyday.models import Source
 from everyday.store import migrations
-from everyday.store import search as sqlite_search
 from everyday.store.base import Failure, Store
 from everyday.store.sqlite import SQLiteStore
 from store_samples import T0, full_article, later, make_article
@@ -65,16 +64,9 @@ def store(open_store: Callable[[], Store]) -> Store:
 
 
 def pin(store: Store, url: str, when: datetime) -> None:
-    """Pin an article as the admin API does (outside the protocol: backend SQL)."""
-    if isinstance(store, SQLiteStore):
-        assert sqlite_search.set_pinned(store.connection, url, when)
-        return
-    cursor = store.connection.execute(  # type: ignore[attr-defined]
-        "UPDATE articles SET pinned_utc = %s WHERE id = "
-        "(SELECT article_id FROM article_urls WHERE url = %s)",
-        (when, url),
-    )
-    assert cursor.rowcount == 1
+    """Pin an article as the admin API and `everyday articles pin` do."""
+    with store.transaction():
+        assert store.set_pinned(url, when)
 
 
 @contextmanager

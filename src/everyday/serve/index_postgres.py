@@ -128,7 +128,7 @@ class PostgresIndex:
         return await self.readers.run(lambda conn: work(PostgresReader(conn)))
 
     def set_pinned(self, url: str, when: datetime | None) -> bool:
-        return pg_search.set_pinned(self.store.connection, url, when)
+        return self.store.set_pinned(url, when)
 
     def log_action(self, entry: AdminEntry) -> None:
         keys_postgres.add_log_row(self.store.connection, entry.values())

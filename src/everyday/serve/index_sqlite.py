@@ -94,7 +94,7 @@ class SQLiteIndex:
         return await self.readers.run(lambda conn: work(SQLiteReader(conn)))
 
     def set_pinned(self, url: str, when: datetime | None) -> bool:
-        return store_search.set_pinned(self.store.connection, url, when)
+        return self.store.set_pinned(url, when)
 
     def log_action(self, entry: AdminEntry) -> None:
         self.store.connection.execute(

@@ -215,11 +215,6 @@ def count_all(conn: Connection) -> int:
     return 0 if row is None else int(row["n"])
 
 
-def set_pinned(conn: Connection, url: str, when: datetime | None) -> bool:
-    """Pin (``when`` set) or unpin the article reached by ``url``; False if unknown."""
-    return set_by_url(conn, POSTGRES, "pinned_utc", instant(when), url, "pin")
-
-
 def set_cluster(conn: Connection, url: str, cluster_id: int | None) -> bool:
     """Put the article reached by ``url`` in a story cluster (for the enrich stage, tests)."""
     return set_by_url(conn, POSTGRES, "cluster_id", cluster_id, url, "cluster update")

@@ -290,15 +290,6 @@ def provider_newest(conn: sqlite3.Connection) -> list[tuple[Article, int]]:
     return list(newest.values())
 
 
-def set_pinned(conn: sqlite3.Connection, url: str, when: datetime | None) -> bool:
-    """Pin (``when`` set) or unpin the article reached by ``url``; False if unknown.
-
-    Only ``pinned_utc`` changes, so the search triggers (``UPDATE OF data``) do not fire.
-    """
-    value = None if when is None else codec.utc_key(when)
-    return set_by_url(conn, SQLITE, "pinned_utc", value, url, "pin")
-
-
 def set_cluster(conn: sqlite3.Connection, url: str, cluster_id: int | None) -> bool:
     """Put the article reached by ``url`` in a story cluster (for the enrich stage, tests)."""
     return set_by_url(conn, SQLITE, "cluster_id", cluster_id, url, "cluster update")
