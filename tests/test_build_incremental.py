@@ -269,14 +269,17 @@ def test_pins_lead_the_lists_not_the_feeds(hub: Hub) -> None:
     first = json.loads((hub.site / "api/news/index.json").read_text("utf-8"))["value"][0]
     assert first["webUrl"] == old.web_url
     latest = (hub.site / "index.html").read_text("utf-8").split('id="list-title"')[1]
-    assert old.title in latest.split("</article>")[0]
+    lead = latest.split("</article>")[0]
+    assert old.title in lead and '<p class="pinned">Pinned</p>' in lead  # says why it leads
+    assert latest.count('class="pinned"') == 1
     feed = (hub.site / "feed.json").read_text("utf-8")
     assert old.web_url not in json.loads(feed)["items"][0].values()
     hub.pins = {}
     hub.build()
-    hub.check()
+    hub.check()  # (the incremental build equals a full one: no card kept its mark)
     first = json.loads((hub.site / "api/news/index.json").read_text("utf-8"))["value"][0]
     assert first["webUrl"] != old.web_url
+    assert 'class="pinned"' not in (hub.site / "index.html").read_text("utf-8")
 
 
 def test_seed_paging_reuses_texts_instead_of_parsing_every_record(

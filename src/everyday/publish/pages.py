@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, MutableMapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 from types import CodeType
 from typing import Any, NamedTuple
@@ -219,9 +220,16 @@ class Pages:
     """Renders pages into the output and remembers them for the sitemap."""
 
     def __init__(
-        self, index: Index, out: Output, assets: dict[str, str], plan: Plan, paging: str
+        self,
+        index: Index,
+        out: Output,
+        assets: dict[str, str],
+        plan: Plan,
+        paging: str,
+        pinned: AbstractSet[str] = frozenset(),
     ) -> None:
         self.index = index
+        self.pinned = pinned  # record paths whose cards say so (they lead the lists)
         self.out = out
         self.assets = assets
         self.plan = plan
@@ -293,7 +301,10 @@ class Pages:
                 card = self.index.card(brief)
                 byline = self._macros.byline(card, self.outlet(card))
                 chips = self.chips(card.topics)
-                self._html[key] = html = self._macros.card(card, byline, chips, level=3, lead=lead)
+                pinned = brief.path in self.pinned  # a pin change makes the card fresh
+                self._html[key] = html = self._macros.card(
+                    card, byline, chips, level=3, lead=lead, pinned=pinned
+                )
                 if isinstance(brief, Brief):
                     cache.put(brief.path, brief.version, str(html))
         return self._html[key]

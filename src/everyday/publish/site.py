@@ -211,7 +211,8 @@ def start_site(
         delta=catalog.delta,
         briefs=catalog.briefs,
     )
-    pages = Pages(index, out, _write_static(out, site), plan, options.paging)
+    static = _write_static(out, site)
+    pages = Pages(index, out, static, plan, options.paging, frozenset(catalog.pins))
     articles = list(plan.chosen(index.listed, plan.articles, catalog))
     for name in ("article.html", "base.html"):  # compiled before the fork, not in the worker
         template(name)  # (where it would be compiled again by every build's new worker)
