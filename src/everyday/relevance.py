@@ -54,11 +54,11 @@ def is_on_topic(record: Record, text: str, taxonomy: Taxonomy) -> bool:
     rules = DEFAULT_RULES
     needed = {"title": 1, "excerpt": rules.excerpt_min_mentions, "body": rules.body_min_mentions}
     fields = {"title": record.title, "excerpt": record.excerpt, "body": text}
-    counts = dict.fromkeys(needed, 0)
-    for keyword in root.keywords:
+    spans: dict[str, set[tuple[int, int]]] = {name: set() for name in needed}
+    for keyword in root.keywords:  # "chip" and "chips" finding one word count it once
         pattern = keyword_pattern(keyword)
         if pattern is None:
             continue
         for name, value in fields.items():
-            counts[name] += len(pattern.findall(value or ""))
-    return any(counts[name] >= least for name, least in needed.items())
+            spans[name].update(m.span() for m in pattern.finditer(value or ""))
+    return any(len(spans[name]) >= least for name, least in needed.items())

@@ -46,7 +46,7 @@ def _each(hub_dir: Path | None, refs: tuple[str, ...], act: ActOn) -> None:
     with open_hub(hub_dir) as hub:
         for ref in refs:
             try:
-                console.print(act(hub, ref))
+                console.print(act(hub, ref), markup=False, highlight=False)
             except EverydayError as e:  # unknown, or a record file that does not read
                 failed[ref] = str(e)
     print_problems("Not changed", "article", failed)
