@@ -289,3 +289,25 @@ def test_problems_on_a_terminal_wrap_in_their_cells_and_are_not_markup(
     assert "…" not in text and "[smtp] refused" in text
     cells = "".join(line.strip("│ ").split("│")[0].strip() for line in text.splitlines()[3:-1])
     assert url in cells  # folded over several lines, every character kept
+
+
+def test_a_pass_counts_what_the_hubs_filters_left_out_and_lists_the_rest(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from rich.console import Console
+
+    from everyday.cli import output
+    from everyday.summary import RunSummary
+
+    screen = Console(force_terminal=False, width=200, record=True, color_system=None)
+    monkeypatch.setattr(output, "console", screen)
+    summary = RunSummary()
+    for n in range(3):
+        summary.skip(f"https://a.example/{n}", "off-topic: the taxonomy finds no topic")
+    summary.skip("https://a.example/ad", "excluded: matches [collect] exclude '^sponsored'")
+    summary.skip("https://a.example/gone", "http-404: HTTP 404 (gone)")
+    output.print_summary(summary, tmp_path)
+    text = screen.export_text()
+    assert "left out by [collect] exclude / require_topic: 3 off-topic, 1 excluded" in text
+    assert "https://a.example/gone: http-404" in text  # a failure: listed, to look into
+    assert "https://a.example/0" not in text and "https://a.example/ad" not in text

@@ -33,7 +33,7 @@ from .fetch.http import Fetcher
 from .models import FeedEntry, Image, Page, Record
 from .records.files import atomic_write
 from .registry import LogoAttempts, ensure_provider_logo
-from .relevance import is_dedicated, is_on_topic
+from .relevance import NOT_ON_TOPIC, is_dedicated, is_on_topic
 from .summary import RunSummary
 from .taxonomy import Taxonomy
 
@@ -76,7 +76,7 @@ async def collect_article(
     taxonomy = await provider_taxonomy(fetcher, hub, draft, logos)
     record = build_record(draft, taxonomy, hub.settings, now, hub.topic_model)
     if wants_topic(hub, entry) and not is_on_topic(record, text, taxonomy):
-        reason = "off-topic: the taxonomy finds no topic in its title, excerpt or text"
+        reason = NOT_ON_TOPIC
         summary.skip(entry.url, reason)
         hub.store.add_failure(canonical_url(entry.url), entry.source_url, reason, now)
         log.info("article skipped url=%s reason=%s", entry.url, reason)

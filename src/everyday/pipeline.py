@@ -39,7 +39,7 @@ from .settings import Settings
 from .sources.feeds import parse_feed
 from .sources.schedule import PollOutcome, is_due, next_check
 from .store.base import Store
-from .summary import RunSummary
+from .summary import EXCLUDED, RunSummary
 from .taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
@@ -218,9 +218,6 @@ def select_entries(
             summary.skip(entry.url, reason)
             hub.store.add_failure(url, entry.source_url, reason, now)
     return list(chosen.values())
-
-
-EXCLUDED = "excluded"
 
 
 def passed_over(entry: FeedEntry, hub: Hub, now: datetime, refresh: bool = False) -> str | None:

@@ -17,7 +17,10 @@ from functools import lru_cache
 
 from .enrich.topics import DEFAULT_RULES, keyword_pattern
 from .models import FeedEntry, Record
+from .summary import OFF_TOPIC
 from .taxonomy import Taxonomy
+
+NOT_ON_TOPIC = f"{OFF_TOPIC}: the taxonomy finds no topic in its title, excerpt or text"
 
 
 @lru_cache(maxsize=256)

@@ -18,7 +18,7 @@ from .errors import EverydayError, ParseError
 from .fetch.http import Fetcher, decode_text
 from .models import FeedEntry
 from .pipeline import passed_over
-from .relevance import is_on_topic
+from .relevance import NOT_ON_TOPIC, is_on_topic
 from .settings import with_overrides
 from .sources.discover import discover_feeds
 from .sources.feeds import ParsedFeed, parse_feed
@@ -87,7 +87,7 @@ async def _read_page(fetcher: Fetcher, hub: Hub, entry: FeedEntry, now: datetime
         return Verdict(entry, False, f"{kind}: {type(e).__name__}: {e}")
     record = build_record(draft, hub.taxonomy, hub.settings, now, hub.topic_model)
     if wants_topic(hub, entry) and not is_on_topic(record, text, hub.taxonomy):
-        return Verdict(entry, False, "off-topic: the taxonomy finds no topic in it")
+        return Verdict(entry, False, NOT_ON_TOPIC)
     topics = [t for t in record.topics if t != hub.taxonomy.root]
     return Verdict(entry, True, f"new: {', '.join(topics) or hub.taxonomy.root}")
 

@@ -5,6 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+EXCLUDED = "excluded"  # skip reasons of the hub's own rules (:mod:`.relevance`), by kind
+OFF_TOPIC = "off-topic"
+
+
+def is_filtered(reason: str) -> bool:
+    """Whether a skip reason is one of the hub's own rules, not a failure to look into."""
+    return reason.split(":", 1)[0] in (EXCLUDED, OFF_TOPIC)
+
 
 @dataclass
 class RunSummary:

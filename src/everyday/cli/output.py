@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from ..events import Events
-from ..summary import RunSummary
+from ..summary import RunSummary, is_filtered
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -161,7 +162,15 @@ def print_summary(summary: RunSummary, news_dir: Path) -> None:
             f"enrich: {c['rewritten']} records rewritten, {c['demoted']} no longer published"
         )
     print_problems("Sources that failed", "failed source", summary.sources_failed)
-    print_problems("Articles skipped", "skipped article", summary.skipped)
+    own = Counter(
+        why.split(":", 1)[0] for why in summary.skipped.values() if is_filtered(why)
+    )  # the hub's own rules: counted, not listed (`everyday status` keeps the counts too)
+    if own:
+        kinds = ", ".join(f"{n} {kind}" for kind, n in own.most_common())
+        line = f"left out by [collect] exclude / require_topic: {kinds}"
+        console.print(line, markup=False, highlight=False)  # "[collect]" is not markup
+    others = {url: why for url, why in summary.skipped.items() if not is_filtered(why)}
+    print_problems("Articles skipped", "skipped article", others)
     for warning in summary.warnings:
         console.print(f"[yellow]warning:[/] {warning}")
     console.print(f"records: {news_dir}")
