@@ -76,10 +76,9 @@ async def collect_article(
     taxonomy = await provider_taxonomy(fetcher, hub, draft, logos)
     record = build_record(draft, taxonomy, hub.settings, now, hub.topic_model)
     if wants_topic(hub, entry) and not is_on_topic(record, text, taxonomy):
-        reason = NOT_ON_TOPIC
-        summary.skip(entry.url, reason)
-        hub.store.add_failure(canonical_url(entry.url), entry.source_url, reason, now)
-        log.info("article skipped url=%s reason=%s", entry.url, reason)
+        summary.skip(entry.url, NOT_ON_TOPIC)
+        hub.store.add_failure(canonical_url(entry.url), entry.source_url, NOT_ON_TOPIC, now)
+        log.info("article skipped url=%s reason=%s", entry.url, NOT_ON_TOPIC)
         return None
     return record, entry, text, authors
 

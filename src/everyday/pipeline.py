@@ -224,10 +224,9 @@ def passed_over(entry: FeedEntry, hub: Hub, now: datetime, refresh: bool = False
     """Why a pass would not collect this entry now (None: it would): too old, stored
     already, failed recently, or excluded by the hub's ``[collect] exclude`` patterns."""
     url = canonical_url(entry.url)
-    if entry.published and entry.published < now - timedelta(
-        days=hub.settings.collect.max_age_days
-    ):
-        return f"too old: older than [collect] max_age_days = {hub.settings.collect.max_age_days}"
+    days = hub.settings.collect.max_age_days
+    if entry.published and entry.published < now - timedelta(days=days):
+        return f"too old: older than [collect] max_age_days = {days}"
     if not refresh and (hub.store.has_url(url) or hub.store.has_url(entry.url)):
         return "stored already"
     if hub.store.has_recent_failure(url, now, FAILURE_RETRY):
