@@ -66,3 +66,9 @@ def test_exclude_patterns_and_dedicated_sources() -> None:
     assert excluded_by(FeedEntry(url="https://news.example/y", source_url="s"), ["^sp"]) is None
     assert is_dedicated("https://robots.example/feed.xml", ["https://robots.example/"])
     assert not is_dedicated("https://news.example/feed.xml", ["https://robots.example/", ""])
+
+
+def test_a_pattern_that_backtracks_forever_on_a_hostile_title_is_cut_off() -> None:
+    # With the standard engine this search takes longer than the universe has left.
+    hostile = FeedEntry(url="https://news.example/z", source_url="s", title="a" * 60 + "!")
+    assert excluded_by(hostile, ["^(a|aa)+$", "!$"]) == "!$"  # the next pattern still runs

@@ -11,30 +11,50 @@ remembered like a lasting failure, so a feed that keeps listing the item costs n
 
 from __future__ import annotations
 
-import re
+import logging
 from collections.abc import Sequence
 from functools import lru_cache
+
+import regex
 
 from .enrich.topics import DEFAULT_RULES, keyword_pattern
 from .models import FeedEntry, Record
 from .summary import OFF_TOPIC
 from .taxonomy import Taxonomy
 
+log = logging.getLogger(__name__)
+
 NOT_ON_TOPIC = f"{OFF_TOPIC}: the taxonomy finds no topic in its title, excerpt or text"
 
 
+MATCH_SECONDS = 0.05  # what a pattern may take on one title or URL
+
+
 @lru_cache(maxsize=256)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
+def _compiled(pattern: str) -> regex.Pattern[str]:
+    return regex.compile(pattern, regex.IGNORECASE | regex.VERSION0)  # re's syntax
 
 
 def excluded_by(entry: FeedEntry, patterns: Sequence[str]) -> str | None:
-    """The first pattern found in the item's title or URL (case-insensitive), if any."""
+    """The first pattern found in the item's title or URL (case-insensitive), if any.
+
+    The patterns are the hub's, the titles a feed's: a pattern that backtracks
+    catastrophically on some title (``^(a|aa)+$``) would hang every pass with the standard
+    library's engine, so they run on the ``regex`` engine with a time limit, and one that
+    runs out does not exclude the item (it is logged).
+    """
     title = (entry.title or "")[:1000]  # a title is short; a hostile one is cut
     for pattern in patterns:
         compiled = _compiled(pattern)
-        if compiled.search(title) or compiled.search(entry.url):
-            return pattern
+        try:
+            if compiled.search(title, timeout=MATCH_SECONDS) or compiled.search(
+                entry.url, timeout=MATCH_SECONDS
+            ):
+                return pattern
+        except TimeoutError:
+            log.warning(
+                "exclude pattern took too long, not applied pattern=%r url=%s", pattern, entry.url
+            )
     return None
 
 

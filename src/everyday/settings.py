@@ -10,7 +10,6 @@ flags. Settings are passed in to the stages that need them; there is no global.
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -373,11 +372,16 @@ def settings_from_dict(
 
 
 def _check_patterns(patterns: tuple[str, ...]) -> None:
-    """``[collect] exclude`` must hold regular expressions (:mod:`everyday.relevance`)."""
+    """``[collect] exclude`` must hold regular expressions, as :mod:`everyday.relevance`
+    compiles them (the ``regex`` engine in ``re``'s syntax, imported only when needed)."""
+    if not patterns:
+        return
+    import regex
+
     for pattern in patterns:
         try:
-            re.compile(pattern, re.IGNORECASE)
-        except re.error as e:
+            regex.compile(pattern, regex.IGNORECASE | regex.VERSION0)
+        except regex.error as e:
             raise ConfigError(f"[collect] exclude: {pattern!r} is not a pattern: {e}") from e
 
 
