@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,14 @@ def test_a_record_that_does_not_read_is_listed_and_the_rest_done(hub_dir: Path) 
     again = everyday(hub_dir, "enrich", "_news/2024-05-01-broken.md")
     assert again.exit_code == 1 and "front matter" in again.output
     assert broken.read_text(encoding="utf-8") == "---\ntitle: [unclosed\n"  # left alone
+
+
+def test_build_flag_shows_the_decision_on_the_site_at_once(hub_dir: Path) -> None:
+    assert everyday(hub_dir, "build").exit_code == 0
+    index = hub_dir / "_site" / "api" / "news" / "index.json"
+    listed = [item["webUrl"] for item in json.loads(index.read_text())["value"]]
+    url = listed[0]
+    done = everyday(hub_dir, "articles", "unpublish", url, "--build")
+    assert done.exit_code == 0, done.output
+    assert "site: " in done.output and " written" in done.output
+    assert [i["webUrl"] for i in json.loads(index.read_text())["value"]] == listed[1:]

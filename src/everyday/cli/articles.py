@@ -17,7 +17,7 @@ from . import EXIT_ATTENTION, cli
 from .options import hub_option, resolve_hub
 from .output import console, print_problems
 
-REBUILD = "the site shows it after the next `everyday build` (or pass)"
+REBUILD = "the site shows it after the next `everyday build` (or pass; or use --build)"
 ActOn = Callable[[Hub, str], str]  # does it to one article, says what it did
 
 
@@ -39,18 +39,24 @@ def articles() -> None:
     """
 
 
-def _each(hub_dir: Path | None, refs: tuple[str, ...], act: ActOn) -> None:
-    """Act on every article named; list the ones not found (exit 1), act on the rest."""
+def _each(hub_dir: Path | None, refs: tuple[str, ...], act: ActOn, build: bool) -> None:
+    """Act on every article named; list the ones not found (exit 1), act on the rest;
+    with ``build``, then build the site."""
     hub_dir = resolve_hub(hub_dir)
     failed: dict[str, str] = {}
     with open_hub(hub_dir) as hub:
+        settings = hub.settings
         for ref in refs:
             try:
                 console.print(act(hub, ref), markup=False, highlight=False)
             except EverydayError as e:  # unknown, or a record file that does not read
                 failed[ref] = str(e)
     print_problems("Not changed", "article", failed)
-    if len(failed) < len(refs):
+    if build:
+        from .build import build_and_report  # the publish stage: loaded only for this
+
+        build_and_report(settings)
+    elif len(failed) < len(refs):
         console.print(f"[dim]{REBUILD}[/]")
     sys.exit(EXIT_ATTENTION if failed else 0)
 
@@ -84,8 +90,9 @@ def _command(name: str, act: ActOn, summary: str, example: str) -> None:
     @articles.command(name, help=f"{summary}\n\n\b\nExample:\n    everyday articles {example}")
     @click.argument("refs", nargs=-1, required=True, metavar="URL-OR-RECORD...")
     @hub_option
-    def command(refs: tuple[str, ...], hub_dir: Path | None) -> None:
-        _each(hub_dir, refs, act)
+    @click.option("--build", is_flag=True, help="Build the site afterwards (incrementally).")
+    def command(refs: tuple[str, ...], hub_dir: Path | None, build: bool) -> None:
+        _each(hub_dir, refs, act, build)
 
 
 _command(
