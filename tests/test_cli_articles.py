@@ -88,3 +88,22 @@ def test_build_flag_shows_the_decision_on_the_site_at_once(hub_dir: Path) -> Non
     assert done.exit_code == 0, done.output
     assert "site: " in done.output and " written" in done.output
     assert [i["webUrl"] for i in json.loads(index.read_text())["value"]] == listed[1:]
+
+
+def test_list_shows_the_editors_decisions_standing(hub_dir: Path) -> None:
+    record = held_back(hub_dir)
+    path = str(record.relative_to(hub_dir))
+    assert everyday(hub_dir, "articles", "publish", path).exit_code == 0
+    assert everyday(hub_dir, "articles", "pin", path).exit_code == 0
+    shown = everyday(hub_dir, "articles", "list")
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    assert lines[0] == "pinned (1):" and lines[1].endswith(f" UTC  {path}")
+    assert lines[2] == "decided by an editor (1):"
+    assert lines[3] == f"  published    {path}  {read_record(record).title}"
+    everyday(hub_dir, "articles", "auto", path)
+    everyday(hub_dir, "articles", "unpin", path)
+    assert everyday(hub_dir, "articles", "list").output.splitlines() == [
+        "pinned (0):",
+        "decided by an editor (0):",
+    ]

@@ -379,6 +379,22 @@ def test_pins_list_pinned_records_in_utc(store):
     assert store.get_pins() == {b.path: "2024-05-01T12:00:00.000000+00:00"}
 
 
+def test_tagged_articles_are_found_by_tag_not_by_text(store):
+    newer = T0 + timedelta(days=1)
+    tagged = replace(make_article("https://e.x/t", newer), tags=("ml", "editor:unpublished"))
+    older = replace(make_article("https://e.x/o"), tags=("editor:published",))
+    lookalike = make_article("https://e.x/l", title='He said "editor:published" twice')
+    percent = replace(make_article("https://e.x/p"), tags=("edit%r:x", "editorial"))
+    with store.transaction():
+        for article in (older, tagged, lookalike, percent):
+            store.add_article(article)
+    assert [a.record.web_url for a in store.get_tagged("editor:")] == [
+        "https://e.x/t",  # newest first
+        "https://e.x/o",
+    ]  # not the title that quotes a tag, not a tag LIKE's wildcards would match
+    assert store.get_tagged("edit%r:") == [store.get_article("https://e.x/p")]
+
+
 def test_documents_come_back_as_written(store):
     """NUL and other control characters, and the key order of a legacy mapping."""
     article = make_article(

@@ -104,6 +104,11 @@ def hand_back(hub: Hub, ref: str, now: datetime) -> Outcome:
     return Outcome(again, saved.rewritten or article.path in report.rewritten)
 
 
+def decided(hub: Hub) -> list[Article]:
+    """The articles whose ``published`` flag is an editor's, newest first."""
+    return hub.store.get_tagged(EDITOR_TAG)
+
+
 def pin(hub: Hub, ref: str, when: datetime | None) -> Article:
     """Pin (``when`` set: the lists' lead, newest pin first) or unpin an article."""
     article = find_article(hub, ref)

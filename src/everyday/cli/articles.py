@@ -125,3 +125,35 @@ _command(
     "Unpin articles: back to their place by date.",
     "unpin https://example.com/news/big-launch",
 )
+
+
+@articles.command("list")
+@hub_option
+def list_(hub_dir: Path | None) -> None:
+    """Show the editor's decisions standing: pinned articles and published or unpublished ones.
+
+    \b
+    Example:
+        everyday articles list
+    """
+    hub_dir = resolve_hub(hub_dir)
+    with open_hub(hub_dir) as hub:
+        pins = hub.store.get_pins()
+        decided = editorial.decided(hub)
+    console.print(f"pinned ({len(pins)}):", markup=False, highlight=False)
+    for path, when in sorted(pins.items(), key=lambda item: item[1], reverse=True):
+        click.echo(f"  {_minute(when)}  {path}")
+    console.print(f"decided by an editor ({len(decided)}):", markup=False, highlight=False)
+    for article in decided:
+        state = "published" if editorial.editor_decision(article.tags) else "unpublished"
+        click.echo(f"  {state:<11}  {article.path}  {article.record.title}")
+
+
+def _minute(iso: str) -> str:
+    """``2024-05-01 12:00 UTC`` from a stored instant (its text as is if it does not read)."""
+    try:
+        when = datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    when = when if when.tzinfo else when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")

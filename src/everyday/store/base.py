@@ -117,6 +117,10 @@ class Store(Protocol):
         """Pin (``when`` set) or unpin the article reached by ``url``; False if unknown."""
         ...
 
+    def get_tagged(self, prefix: str) -> list[Article]:
+        """Articles with a tag starting with ``prefix`` (``editor:``), newest first."""
+        ...
+
     def delete_article(self, url: str) -> bool:
         """Forget the article reached by this URL, with its aliases; False if unknown."""
         ...

@@ -36,6 +36,7 @@ SQLITE = Dialect(
     json=codec.loads,  # JSON columns are TEXT
     limit=lambda limit: -1 if limit is None else limit,  # a negative LIMIT is none
     is_published="is_published = 1",
+    data_text="data",
     is_active="paused = 0",
     added_order="rowid",
     due_order="next_check_utc IS NOT NULL, next_check_utc, rowid",

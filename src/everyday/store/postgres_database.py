@@ -87,6 +87,7 @@ POSTGRES = Dialect(
     json=lambda value: value,  # psycopg decodes json columns
     limit=_limit,
     is_published="is_published",
+    data_text="data::text",
     is_active="NOT paused",
     added_order="id",
     due_order="next_check_utc NULLS FIRST, id",

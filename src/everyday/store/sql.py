@@ -69,6 +69,7 @@ class Dialect:
     json: Callable[[Any], Any]  # a JSON column read back as Python values
     limit: Callable[[int | None], int | None]  # a LIMIT parameter (None: no limit)
     is_published: str  # the condition "published" on articles
+    data_text: str  # the articles' JSON document as text (for LIKE)
     is_active: str  # the condition "not paused" on sources
     added_order: str  # sources in the order they were added
     due_order: str  # sources never checked first, then the most overdue
@@ -305,6 +306,22 @@ class SQLStore:
         params.append(d.limit(limit))
         rows = self._conn.execute(sql, params).fetchall()
         return [self._article(row["data"]) for row in rows]
+
+    @translated
+    def get_tagged(self, prefix: str) -> list[Article]:
+        """Articles with a tag starting with ``prefix`` (``editor:``), newest first.
+
+        A scan of the documents' text, then an exact check: for rare tags and an
+        occasional listing, not for a hot path."""
+        d = self.dialect
+        like = '%"' + prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self._conn.execute(
+            f"SELECT data FROM articles WHERE {d.data_text} LIKE {d.mark} ESCAPE '\\' "
+            "ORDER BY published_utc DESC, id DESC",
+            (like,),
+        ).fetchall()
+        found = (self._article(row["data"]) for row in rows)
+        return [a for a in found if any(tag.startswith(prefix) for tag in a.tags)]
 
     @translated
     def count_articles(self) -> int:
